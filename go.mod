@@ -1,0 +1,3 @@
+module github.com/kube-experimental/workloads-apiserver
+
+go 1.26
