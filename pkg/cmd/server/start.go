@@ -1,0 +1,251 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package server holds the command line of workloads-apiserver: its flags,
+// their validation, and turning them into a running server.
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	basecompatibility "k8s.io/component-base/compatibility"
+	cliflag "k8s.io/component-base/cli/flag"
+	logsapi "k8s.io/component-base/logs/api/v1"
+	"k8s.io/component-base/term"
+	"k8s.io/klog/v2"
+	netutils "k8s.io/utils/net"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/apiserver"
+	"github.com/kube-experimental/workloads-apiserver/pkg/embeddedetcd"
+	generatedopenapi "github.com/kube-experimental/workloads-apiserver/pkg/generated/openapi"
+)
+
+// EtcdPathPrefix is where the server keeps its objects in etcd.
+const EtcdPathPrefix = "/registry/experimental"
+
+// DefaultEtcdDataDir is where the embedded etcd keeps its data when neither
+// --etcd-servers nor --etcd-data-dir is given.
+const DefaultEtcdDataDir = "workloads-apiserver.etcd"
+
+// Options holds every flag of workloads-apiserver.
+type Options struct {
+	RecommendedOptions *genericoptions.RecommendedOptions
+	APIEnablement      *genericoptions.APIEnablementOptions
+	Logs               *logsapi.LoggingConfiguration
+	// ComponentGlobalsRegistry holds the effective version and feature gates.
+	ComponentGlobalsRegistry basecompatibility.ComponentGlobalsRegistry
+
+	// EtcdDataDir is the data directory of the embedded etcd, used when no
+	// --etcd-servers are given.
+	EtcdDataDir string
+	// AlternateDNS are extra names for the self-signed serving certificate.
+	AlternateDNS []string
+
+	StdOut io.Writer
+	StdErr io.Writer
+
+	embeddedEtcd *embeddedetcd.Server
+}
+
+// NewOptions returns the default options.
+func NewOptions(out, errOut io.Writer) *Options {
+	o := &Options{
+		RecommendedOptions: genericoptions.NewRecommendedOptions(
+			EtcdPathPrefix,
+			apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
+		),
+		APIEnablement:            genericoptions.NewAPIEnablementOptions(),
+		Logs:                     logsapi.NewLoggingConfiguration(),
+		ComponentGlobalsRegistry: compatibility.DefaultComponentGlobalsRegistry,
+		StdOut:                   out,
+		StdErr:                   errOut,
+	}
+	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
+		v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
+	return o
+}
+
+// Flags returns the flags grouped into sections for --help.
+func (o *Options) Flags() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	ro := o.RecommendedOptions
+
+	etcdFlags := fss.FlagSet("etcd")
+	ro.Etcd.AddFlags(etcdFlags)
+	etcdFlags.StringVar(&o.EtcdDataDir, "etcd-data-dir", o.EtcdDataDir, ""+
+		"Directory of the embedded single-member etcd that is started when --etcd-servers is empty. "+
+		"For development; use an etcd cluster in production. Default: "+DefaultEtcdDataDir+" in the working directory.")
+
+	servingFlags := fss.FlagSet("secure serving")
+	ro.SecureServing.AddFlags(servingFlags)
+	servingFlags.StringSliceVar(&o.AlternateDNS, "alternate-dns", o.AlternateDNS,
+		"Extra DNS names for the self-signed serving certificate generated when no --tls-cert-file is given.")
+
+	ro.Authentication.AddFlags(fss.FlagSet("authentication"))
+	ro.Authorization.AddFlags(fss.FlagSet("authorization"))
+	ro.Audit.AddFlags(fss.FlagSet("auditing"))
+	ro.Features.AddFlags(fss.FlagSet("features"))
+	ro.CoreAPI.AddFlags(fss.FlagSet("kube-apiserver connection"))
+	ro.Admission.AddFlags(fss.FlagSet("admission"))
+	ro.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
+	ro.Traces.AddFlags(fss.FlagSet("traces"))
+	o.APIEnablement.AddFlags(fss.FlagSet("API enablement"))
+	o.ComponentGlobalsRegistry.AddFlags(fss.FlagSet("feature gates"))
+	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
+	return fss
+}
+
+// NewCommand returns the workloads-apiserver command.
+func NewCommand(ctx context.Context, o *Options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "workloads-apiserver",
+		Short: "Serve the experimental/v1alpha1 workload APIs",
+		Long: `workloads-apiserver serves DaemonSets, ReplicaSets, Deployments, Jobs, CronJobs and
+HorizontalPodAutoscalers in the API group experimental/v1alpha1, stored in its own etcd.
+Register it into a cluster with an APIService. The group is alpha and off by default:
+enable it with --runtime-config=experimental/v1alpha1=true.`,
+		SilenceUsage: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return o.ComponentGlobalsRegistry.Set()
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := logsapi.ValidateAndApply(o.Logs, o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)); err != nil {
+				return err
+			}
+			if err := o.Complete(c.Context()); err != nil {
+				return err
+			}
+			defer o.Stop()
+			if err := o.Validate(args); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	cmd.SetContext(ctx)
+
+	fss := o.Flags()
+	fs := cmd.Flags()
+	for _, f := range fss.FlagSets {
+		fs.AddFlagSet(f)
+	}
+	cols, _, _ := term.TerminalSize(cmd.OutOrStdout())
+	cliflag.SetUsageAndHelpFunc(cmd, fss, cols)
+	return cmd
+}
+
+// Complete fills in what the flags left open: it starts the embedded etcd
+// when no --etcd-servers were given.
+func (o *Options) Complete(ctx context.Context) error {
+	logger := klog.FromContext(ctx)
+	etcd := o.RecommendedOptions.Etcd
+	if len(etcd.StorageConfig.Transport.ServerList) > 0 {
+		if o.EtcdDataDir != "" {
+			return fmt.Errorf("--etcd-data-dir is for the embedded etcd and cannot be combined with --etcd-servers")
+		}
+		return nil
+	}
+	dir := o.EtcdDataDir
+	if dir == "" {
+		dir = DefaultEtcdDataDir
+	}
+	logger.Info("No --etcd-servers given: starting an embedded single-member etcd (for development only)", "dataDir", dir)
+	server, err := embeddedetcd.Start(ctx, dir)
+	if err != nil {
+		return err
+	}
+	o.embeddedEtcd = server
+	etcd.StorageConfig.Transport.ServerList = []string{server.ClientURL}
+	return nil
+}
+
+// Stop releases what Complete started.
+func (o *Options) Stop() {
+	if o.embeddedEtcd != nil {
+		o.embeddedEtcd.Stop()
+		o.embeddedEtcd = nil
+	}
+}
+
+// Validate checks the flags.
+func (o *Options) Validate(args []string) error {
+	var errs []error
+	if len(args) > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %v: workloads-apiserver takes only flags", args))
+	}
+	if o.RecommendedOptions.CoreAPI != nil && o.RecommendedOptions.CoreAPI.CoreAPIKubeconfigPath == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == "" {
+		errs = append(errs, fmt.Errorf("--kubeconfig is required when not running in a cluster: "+
+			"workloads-apiserver reads namespaces and delegates authentication and authorization to kube-apiserver"))
+	}
+	errs = append(errs, o.RecommendedOptions.Validate()...)
+	errs = append(errs, o.APIEnablement.Validate(apiserver.Scheme)...)
+	errs = append(errs, o.ComponentGlobalsRegistry.Validate()...)
+	return utilerrors.NewAggregate(errs)
+}
+
+// Config turns the options into the server configuration.
+func (o *Options) Config() (*apiserver.Config, error) {
+	if err := o.RecommendedOptions.SecureServing.MaybeDefaultWithSelfSignedCerts(
+		"localhost", o.AlternateDNS, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
+		return nil, fmt.Errorf("creating self-signed certificates: %w", err)
+	}
+
+	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	namer := openapi.NewDefinitionNamer(apiserver.OpenAPIScheme)
+	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIConfig.Info.Title = "workloads-apiserver"
+	serverConfig.OpenAPIConfig.Info.Version = v1alpha1.SchemeGroupVersion.Version
+	serverConfig.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIV3Config.Info.Title = "workloads-apiserver"
+	serverConfig.OpenAPIV3Config.Info.Version = v1alpha1.SchemeGroupVersion.Version
+
+	serverConfig.FeatureGate = o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
+	serverConfig.EffectiveVersion = o.ComponentGlobalsRegistry.EffectiveVersionFor(basecompatibility.DefaultKubeComponent)
+
+	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
+		return nil, err
+	}
+	if err := o.APIEnablement.ApplyTo(&serverConfig.Config, apiserver.DefaultAPIResourceConfig(), apiserver.Scheme); err != nil {
+		return nil, err
+	}
+	return &apiserver.Config{GenericConfig: serverConfig}, nil
+}
+
+// Run starts the server and blocks until ctx is done.
+func (o *Options) Run(ctx context.Context) error {
+	config, err := o.Config()
+	if err != nil {
+		return err
+	}
+	server, err := config.Complete().New()
+	if err != nil {
+		return err
+	}
+	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
+}

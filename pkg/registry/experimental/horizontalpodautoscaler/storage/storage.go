@@ -1,0 +1,58 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package storage wires HorizontalPodAutoscalers and their status subresource to etcd.
+package storage
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/generic"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/experimental/horizontalpodautoscaler"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/experimental/printers"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registryutil"
+)
+
+// HorizontalPodAutoscalerStorage holds the endpoints of horizontalpodautoscalers.
+type HorizontalPodAutoscalerStorage struct {
+	HorizontalPodAutoscaler *registryutil.REST
+	Status                  *registryutil.StatusREST
+}
+
+// NewStorage returns the HorizontalPodAutoscaler endpoints backed by optsGetter's storage.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (HorizontalPodAutoscalerStorage, error) {
+	strategy, statusStrategy := horizontalpodautoscaler.NewStrategies(scheme)
+	main, status, err := registryutil.NewStores(registryutil.StoreConfig{
+		Resource:       "horizontalpodautoscalers",
+		Singular:       "horizontalpodautoscaler",
+		ShortNames:     []string{"xhpa"},
+		Categories:     []string{"experimental"},
+		NewFunc:        func() runtime.Object { return &experimental.HorizontalPodAutoscaler{} },
+		NewListFunc:    func() runtime.Object { return &experimental.HorizontalPodAutoscalerList{} },
+		Strategy:       strategy,
+		StatusStrategy: statusStrategy,
+		TableConvertor: printers.NewHorizontalPodAutoscalerTableConvertor(),
+		AttrFunc:       registryutil.AttrFunc(horizontalpodautoscaler.SelectableFields),
+	}, optsGetter)
+	if err != nil {
+		return HorizontalPodAutoscalerStorage{}, err
+	}
+	return HorizontalPodAutoscalerStorage{
+		HorizontalPodAutoscaler: main,
+		Status:                  status,
+	}, nil
+}

@@ -1,0 +1,125 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package apiserver holds integration tests of workloads-apiserver running
+// in-process on an embedded etcd, driven through the generated clientset.
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2/ktesting"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/cmd/server"
+	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
+)
+
+// testServer is workloads-apiserver running in this process.
+type testServer struct {
+	Config *rest.Config
+	Client clientset.Interface
+}
+
+// startServer runs the server with the given --runtime-config entries on a
+// fresh embedded etcd, with authentication, authorization and admission
+// off (they delegate to kube-apiserver, which the e2e suite covers).
+func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
+	t.Helper()
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+
+	o := server.NewOptions(os.Stdout, os.Stderr)
+	o.RecommendedOptions.Authentication = nil
+	o.RecommendedOptions.Authorization = nil
+	o.RecommendedOptions.CoreAPI = nil
+	o.RecommendedOptions.Admission = nil
+	o.RecommendedOptions.Features.EnablePriorityAndFairness = false
+	o.EtcdDataDir = t.TempDir()
+	o.RecommendedOptions.SecureServing.BindAddress = net.ParseIP("127.0.0.1")
+	o.RecommendedOptions.SecureServing.ServerCert.CertDirectory = t.TempDir()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.RecommendedOptions.SecureServing.BindPort = port
+	for k, v := range runtimeConfig {
+		o.APIEnablement.RuntimeConfig[k] = v
+	}
+
+	if err := o.Complete(ctx); err != nil {
+		t.Fatalf("completing options: %v", err)
+	}
+	if err := o.Validate(nil); err != nil {
+		o.Stop()
+		t.Fatalf("validating options: %v", err)
+	}
+	config, err := o.Config()
+	if err != nil {
+		o.Stop()
+		t.Fatalf("building config: %v", err)
+	}
+	srv, err := config.Complete().New()
+	if err != nil {
+		o.Stop()
+		t.Fatalf("building server: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.GenericAPIServer.PrepareRun().RunWithContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Errorf("server did not stop within a minute")
+		}
+		o.Stop()
+	})
+
+	restConfig := rest.CopyConfig(srv.GenericAPIServer.LoopbackClientConfig)
+	restConfig.QPS, restConfig.Burst = 500, 1000
+	client, err := clientset.NewForConfig(restConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		result := client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx)
+		var code int
+		result.StatusCode(&code)
+		return code == 200, nil
+	})
+	if err != nil {
+		t.Fatalf("server not ready: %v", err)
+	}
+	return &testServer{Config: restConfig, Client: client}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	_, p, _ := net.SplitHostPort(l.Addr().String())
+	return strconv.Atoi(p)
+}
