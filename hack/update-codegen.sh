@@ -31,6 +31,7 @@ kube::codegen::gen_openapi \
     --output-model-name-file zz_generated.model_name.go \
     --extra-pkgs k8s.io/api/core/v1 \
     --extra-pkgs k8s.io/api/autoscaling/v1 \
+    --extra-pkgs k8s.io/apimachinery/pkg/util/intstr \
     --report-filename "${SCRIPT_ROOT}/api/api-rules/violation_exceptions.list" \
     ${update_report:+"${update_report}"} \
     --boilerplate "${BOILERPLATE}" \

@@ -98,7 +98,6 @@ func splitPath(p string) []interface{} {
 	return parts
 }
 
-
 // FieldsFunc returns the extra selectable fields of one object.
 type FieldsFunc[T runtime.Object] func(obj T) fields.Set
 
