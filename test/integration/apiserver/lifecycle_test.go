@@ -385,13 +385,16 @@ func TestLifecycleOfEveryKind(t *testing.T) {
 	})
 	t.Run("horizontalpodautoscalers", func(t *testing.T) {
 		runLifecycle(t, kindCase[v1alpha1.HorizontalPodAutoscaler, *v1alpha1.HorizontalPodAutoscaler, v1alpha1.HorizontalPodAutoscalerList, ac.HorizontalPodAutoscalerApplyConfiguration]{
-			client:       c.HorizontalPodAutoscalers(ns),
-			newObj:       newHPA,
-			setStatus:    func(h *v1alpha1.HorizontalPodAutoscaler) { h.Status.DesiredReplicas = 7 },
-			statusSet:    func(h *v1alpha1.HorizontalPodAutoscaler) bool { return h.Status.DesiredReplicas == 7 },
-			changeSpec:   func(h *v1alpha1.HorizontalPodAutoscaler) { h.Spec.MaxReplicas = 20 },
-			specPatch:    `{"spec":{"maxReplicas":15}}`,
-			invalid:      func(h *v1alpha1.HorizontalPodAutoscaler) { h.Spec.MaxReplicas = 1; h.Spec.MinReplicas = ptr.To[int32](3) },
+			client:     c.HorizontalPodAutoscalers(ns),
+			newObj:     newHPA,
+			setStatus:  func(h *v1alpha1.HorizontalPodAutoscaler) { h.Status.DesiredReplicas = 7 },
+			statusSet:  func(h *v1alpha1.HorizontalPodAutoscaler) bool { return h.Status.DesiredReplicas == 7 },
+			changeSpec: func(h *v1alpha1.HorizontalPodAutoscaler) { h.Spec.MaxReplicas = 20 },
+			specPatch:  `{"spec":{"maxReplicas":15}}`,
+			invalid: func(h *v1alpha1.HorizontalPodAutoscaler) {
+				h.Spec.MaxReplicas = 1
+				h.Spec.MinReplicas = ptr.To[int32](3)
+			},
 			invalidField: "spec.maxReplicas",
 			apply: func(name, ns string) *ac.HorizontalPodAutoscalerApplyConfiguration {
 				return ac.HorizontalPodAutoscaler(name, ns).WithSpec(ac.HorizontalPodAutoscalerSpec().WithMaxReplicas(4).
@@ -400,4 +403,3 @@ func TestLifecycleOfEveryKind(t *testing.T) {
 		}, ns)
 	})
 }
-

@@ -37,3 +37,49 @@ func TestRuntimeConfig(t *testing.T) {
 		}
 	})
 }
+
+func TestRuntimeConfigPerResource(t *testing.T) {
+	s := startServer(t, map[string]string{
+		"experimental/v1alpha1":      "true",
+		"experimental/v1alpha1/jobs": "false",
+	})
+	list, err := s.Client.Discovery().ServerResourcesForGroupVersion("experimental/v1alpha1")
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	served := map[string]metav1.APIResource{}
+	for _, r := range list.APIResources {
+		served[r.Name] = r
+	}
+	if _, ok := served["jobs"]; ok {
+		t.Errorf("jobs served although disabled")
+	}
+	want := map[string]string{
+		"daemonsets": "xds", "replicasets": "xrs", "deployments": "xdeploy",
+		"cronjobs": "xcj", "horizontalpodautoscalers": "xhpa",
+	}
+	for name, short := range want {
+		r, ok := served[name]
+		if !ok {
+			t.Errorf("%s not served", name)
+			continue
+		}
+		if len(r.ShortNames) != 1 || r.ShortNames[0] != short {
+			t.Errorf("%s short names = %v, want [%s]", name, r.ShortNames, short)
+		}
+		if _, ok := served[name+"/status"]; !ok {
+			t.Errorf("%s/status not served", name)
+		}
+	}
+	for _, sub := range []string{"deployments/scale", "replicasets/scale", "deployments/rollback"} {
+		if _, ok := served[sub]; !ok {
+			t.Errorf("%s not served", sub)
+		}
+	}
+	if got := served["deployments"].Categories; len(got) != 2 || got[0] != "all" || got[1] != "experimental" {
+		t.Errorf("deployments categories = %v", got)
+	}
+	if _, err := s.Client.ExperimentalV1alpha1().Jobs("default").List(context.Background(), metav1.ListOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("listing disabled jobs: expected NotFound, got %v", err)
+	}
+}

@@ -21,6 +21,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	// The time zone database is embedded so that timeZone validation does
+	// not depend on the zoneinfo files of the host.
+	_ "time/tzdata"
 
 	"github.com/robfig/cron/v3"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"

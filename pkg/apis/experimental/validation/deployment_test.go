@@ -111,7 +111,9 @@ func TestValidateDeploymentUpdate(t *testing.T) {
 	}{
 		{name: "new image", mutate: func(d *experimental.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "nginx:1.28" }},
 		{name: "paused", mutate: func(d *experimental.Deployment) { d.Spec.Paused = true }},
-		{name: "selector change", mutate: func(d *experimental.Deployment) { d.Spec.Selector.MatchLabels = map[string]string{"app": "web", "v": "2"} },
+		{name: "selector change", mutate: func(d *experimental.Deployment) {
+			d.Spec.Selector.MatchLabels = map[string]string{"app": "web", "v": "2"}
+		},
 			want: []wantErr{invalid("spec.selector"), invalid("spec.template.metadata.labels")}},
 		{name: "invalid strategy", mutate: func(d *experimental.Deployment) { d.Spec.Strategy.Type = "" },
 			want: []wantErr{notSupported("spec.strategy")}},

@@ -80,8 +80,6 @@ func expectErrorMessage(t *testing.T, errs field.ErrorList, msg string) {
 	t.Errorf("no error %q in %v", msg, errs)
 }
 
-var testLabels = map[string]string{"app": "web"}
-
 func testSelector() *metav1.LabelSelector {
 	return &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
 }
@@ -165,14 +163,17 @@ func validDeployment() *experimental.Deployment {
 // validJob returns a valid Job whose selector was generated from its UID.
 func validJob() *experimental.Job {
 	template := validPodTemplate(corev1.RestartPolicyNever)
-	template.Labels = map[string]string{"controller-uid": "uid-1", "job-name": "job"}
+	template.Labels = map[string]string{
+		"controller-uid": "uid-1", "job-name": "job",
+		"batch.kubernetes.io/controller-uid": "uid-1", "batch.kubernetes.io/job-name": "job",
+	}
 	return &experimental.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: "job", Namespace: "default", ResourceVersion: "1", UID: "uid-1"},
 		Spec: experimental.JobSpec{
 			Parallelism:  ptr.To[int32](1),
 			Completions:  ptr.To[int32](1),
 			BackoffLimit: ptr.To[int32](6),
-			Selector:     &metav1.LabelSelector{MatchLabels: map[string]string{"controller-uid": "uid-1"}},
+			Selector:     &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/controller-uid": "uid-1"}},
 			Template:     template,
 		},
 	}

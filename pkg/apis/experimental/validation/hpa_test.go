@@ -210,7 +210,9 @@ func TestValidateHorizontalPodAutoscaler(t *testing.T) {
 			want: []wantErr{invalid("spec.behavior.scaleDown.stabilizationWindowSeconds")}},
 		{name: "stabilization window above one hour", mutate: withScaleDown(func(r *experimental.HPAScalingRules) { r.StabilizationWindowSeconds = ptr.To[int32](3601) }),
 			want: []wantErr{invalid("spec.behavior.scaleDown.stabilizationWindowSeconds")}},
-		{name: "unknown select policy", mutate: withScaleDown(func(r *experimental.HPAScalingRules) { r.SelectPolicy = ptr.To[experimental.ScalingPolicySelect]("Avg") }),
+		{name: "unknown select policy", mutate: withScaleDown(func(r *experimental.HPAScalingRules) {
+			r.SelectPolicy = ptr.To[experimental.ScalingPolicySelect]("Avg")
+		}),
 			want: []wantErr{notSupported("spec.behavior.scaleDown.selectPolicy")}},
 		{name: "no policies", mutate: withScaleDown(func(r *experimental.HPAScalingRules) { r.Policies = nil }),
 			want: []wantErr{required("spec.behavior.scaleDown.policies")}},

@@ -54,6 +54,13 @@ func successRules(rules ...experimental.SuccessPolicyRule) func(*experimental.Jo
 	return indexed(func(j *experimental.Job) { j.Spec.SuccessPolicy = &experimental.SuccessPolicy{Rules: rules} })
 }
 
+// renameJob renames a Job together with its generated template labels.
+func renameJob(j *experimental.Job, name string) {
+	j.Name = name
+	j.Spec.Template.Labels["job-name"] = name
+	j.Spec.Template.Labels["batch.kubernetes.io/job-name"] = name
+}
+
 func TestValidateJob(t *testing.T) {
 	manyValues := make([]int32, 256)
 	for i := range manyValues {
@@ -84,18 +91,31 @@ func TestValidateJob(t *testing.T) {
 			j.UID = ""
 			j.Spec.ManualSelector = ptr.To(true)
 			j.Spec.Selector = testSelector()
-			j.Spec.Template.Labels = testLabels
+			j.Spec.Template.Labels = map[string]string{"app": "web"}
 		}},
-		{name: "generated selector without uid", mutate: func(j *experimental.Job) { j.UID = "" },
-			want: []wantErr{required("metadata.uid")}},
-		{name: "name not a DNS subdomain", mutate: func(j *experimental.Job) { j.Name = "Job" },
+		{name: "generated selector without uid", mutate: func(j *experimental.Job) {
+			j.UID = ""
+			j.Spec.Template.Labels["controller-uid"], j.Spec.Template.Labels["batch.kubernetes.io/controller-uid"] = "", ""
+			j.Spec.Selector.MatchLabels["batch.kubernetes.io/controller-uid"] = ""
+		}, want: []wantErr{required("metadata.uid")}},
+		{name: "generated label missing", mutate: func(j *experimental.Job) { delete(j.Spec.Template.Labels, "job-name") },
+			want: []wantErr{required("spec.template.metadata.labels[job-name]")}},
+		{name: "generated label changed", mutate: func(j *experimental.Job) { j.Spec.Template.Labels["controller-uid"] = "uid-2" },
+			want: []wantErr{invalid("spec.template.metadata.labels[controller-uid]")}},
+		{name: "selector not auto-generated", mutate: func(j *experimental.Job) {
+			j.Spec.Selector.MatchLabels["app"] = "web"
+			j.Spec.Template.Labels["app"] = "web"
+		}, want: []wantErr{invalid("spec.selector")}},
+		{name: "name not a DNS subdomain", mutate: func(j *experimental.Job) { renameJob(j, "Job") },
 			want: []wantErr{invalid("metadata.name")}},
 		{name: "missing selector", mutate: func(j *experimental.Job) { j.Spec.Selector = nil },
 			want: []wantErr{required("spec.selector")}},
 		{name: "invalid selector", mutate: func(j *experimental.Job) { j.Spec.Selector.MatchLabels["bad key"] = "v" },
 			want: []wantErr{invalid("spec.selector.matchLabels")}},
-		{name: "selector does not match template", mutate: func(j *experimental.Job) { j.Spec.Template.Labels = map[string]string{"controller-uid": "other"} },
-			want: []wantErr{invalid("spec.template.metadata.labels")}},
+		{name: "manual selector does not match template", mutate: func(j *experimental.Job) {
+			j.Spec.ManualSelector = ptr.To(true)
+			j.Spec.Selector = testSelector()
+		}, want: []wantErr{invalid("spec.template.metadata.labels")}},
 		{name: "restart policy Always", mutate: func(j *experimental.Job) { j.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways },
 			want: []wantErr{required("spec.template.spec.restartPolicy")}},
 		{name: "restart policy empty", mutate: func(j *experimental.Job) { j.Spec.Template.Spec.RestartPolicy = "" },
@@ -132,7 +152,7 @@ func TestValidateJob(t *testing.T) {
 			want: []wantErr{required("spec.completions")}},
 		{name: "Indexed parallelism too high", mutate: indexed(func(j *experimental.Job) { j.Spec.Parallelism = ptr.To[int32](100_001) }),
 			want: []wantErr{invalid("spec.parallelism")}},
-		{name: "Indexed name too long for hostnames", mutate: indexed(func(j *experimental.Job) { j.Name = strings.Repeat("a", 62) }),
+		{name: "Indexed name too long for hostnames", mutate: indexed(func(j *experimental.Job) { renameJob(j, strings.Repeat("a", 62)) }),
 			want: []wantErr{invalid("metadata.name")}},
 		{name: "backoff limit per index", mutate: indexed(func(j *experimental.Job) {
 			j.Spec.BackoffLimitPerIndex = ptr.To[int32](1)

@@ -70,8 +70,8 @@ var (
 	supportedPreemptionPolicies = []corev1.PreemptionPolicy{
 		corev1.PreemptLowerPriority, corev1.PreemptNever,
 	}
-	supportedOSNames = []corev1.OSName{corev1.Linux, corev1.Windows}
-	supportedHTTPSchemes = []corev1.URIScheme{corev1.URISchemeHTTP, corev1.URISchemeHTTPS}
+	supportedOSNames                        = []corev1.OSName{corev1.Linux, corev1.Windows}
+	supportedHTTPSchemes                    = []corev1.URIScheme{corev1.URISchemeHTTP, corev1.URISchemeHTTPS}
 	supportedUnsatisfiableConstraintActions = []corev1.UnsatisfiableConstraintAction{
 		corev1.DoNotSchedule, corev1.ScheduleAnyway,
 	}
