@@ -1,0 +1,46 @@
+# workloads-apiserver: build, test and run locally.
+SHELL := /usr/bin/env bash
+GO ?= go
+BIN := _output/bin
+
+.PHONY: all build tools test unit integration e2e verify generate run down bench clean
+
+all: build
+
+## build: compile workloads-apiserver into _output/bin
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## tools: build the pinned upstream binaries (kube-apiserver, etcd, kwok, ...) into _output/bin
+tools:
+	hack/install-tools.sh
+
+## generate: regenerate clientset, listers, informers, apply configurations, OpenAPI and zz_generated files
+generate:
+	hack/update-codegen.sh
+
+## verify: generated code is current, code is formatted and vetted
+verify:
+	hack/verify-codegen.sh
+	@out=$$(gofmt -l cmd pkg test); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## test: everything CI runs: verify, unit, integration and end-to-end tests
+test: verify tools build
+	$(GO) test -count=1 -timeout 45m ./...
+
+## unit: unit and in-process integration tests only (no upstream binaries needed)
+unit:
+	$(GO) test -count=1 ./pkg/... ./test/integration/...
+
+## run: start a local cluster (etcd, kube-apiserver, scheduler, controller-manager, kwok nodes) with workloads-apiserver registered
+run: tools build
+	hack/local-up.sh
+
+## down: stop a cluster started with hack/local-up.sh --detach
+down:
+	hack/local-down.sh
+
+clean:
+	rm -rf _output
