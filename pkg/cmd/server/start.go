@@ -29,10 +29,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/util/compatibility"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	cliflag "k8s.io/component-base/cli/flag"
 	basecompatibility "k8s.io/component-base/compatibility"
 	logsapi "k8s.io/component-base/logs/api/v1"
@@ -45,6 +47,11 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/embeddedetcd"
 	generatedopenapi "github.com/kube-experimental/workloads-apiserver/pkg/generated/openapi"
 )
+
+func init() {
+	// The logging flags consult feature gates such as ContextualLogging.
+	utilruntime.Must(logsapi.AddFeatureGates(utilfeature.DefaultMutableFeatureGate))
+}
 
 // EtcdPathPrefix is where the server keeps its objects in etcd.
 const EtcdPathPrefix = "/registry/experimental"

@@ -21,6 +21,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	basecompatibility "k8s.io/component-base/compatibility"
+	logsapi "k8s.io/component-base/logs/api/v1"
 )
 
 func TestValidate(t *testing.T) {
@@ -102,5 +105,12 @@ func TestHelpIsGrouped(t *testing.T) {
 		if !strings.Contains(out.String(), section) {
 			t.Errorf("--help output lacks %q", section)
 		}
+	}
+}
+
+func TestLoggingFlagsApply(t *testing.T) {
+	o := NewOptions(&bytes.Buffer{}, &bytes.Buffer{})
+	if err := logsapi.ValidateAndApply(o.Logs, o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)); err != nil {
+		t.Fatalf("applying the default logging configuration: %v", err)
 	}
 }

@@ -1,0 +1,116 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command local-up starts a local cluster with workloads-apiserver
+// registered: etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+// and kwok nodes, all real upstream binaries on loopback. It prints what to
+// type, then runs until interrupted and tears everything down. With
+// --detach it writes the kubeconfig and returns to the caller (see
+// hack/local-up.sh), which leaves it running in the background.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kube-experimental/workloads-apiserver/test/framework"
+)
+
+func main() {
+	var (
+		stateDir = flag.String("state-dir", "_output/local", "directory for the cluster's certificates, data, logs and kubeconfig")
+		nodes    = flag.Int("nodes", 3, "number of kwok nodes")
+		metrics  = flag.Bool("metrics-server", true, "also start metrics-server (needed by autoscalers)")
+	)
+	flag.Parse()
+	if err := run(*stateDir, *nodes, *metrics); err != nil {
+		fmt.Fprintf(os.Stderr, "local-up: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(stateDir string, nodes int, metrics bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	stateDir, err := filepath.Abs(stateDir)
+	if err != nil {
+		return err
+	}
+	runDir := filepath.Join(stateDir, "run")
+	// A previous run that crashed leaves its state behind: start clean.
+	if err := os.RemoveAll(runDir); err != nil {
+		return fmt.Errorf("removing stale state in %s: %w", runDir, err)
+	}
+	kubeconfig := filepath.Join(stateDir, "kubeconfig")
+	_ = os.Remove(kubeconfig)
+
+	started := time.Now()
+	logger := framework.LoggerFunc(func(format string, args ...any) {
+		fmt.Printf("[%5.1fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
+	})
+	cluster, stopCluster, err := framework.Start(ctx, framework.Options{
+		RunDir:                 runDir,
+		KeepRunDir:             true,
+		Nodes:                  nodes,
+		MetricsServer:          metrics,
+		WorkloadsAPIServer:     true,
+		WorkloadsAPIServerArgs: []string{"--runtime-config=experimental/v1alpha1=true"},
+	}, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Println("Stopping the cluster ...")
+		if err := stopCluster(); err != nil {
+			fmt.Fprintf(os.Stderr, "local-up: stopping: %v\n", err)
+		}
+	}()
+
+	data, err := os.ReadFile(cluster.KubeconfigPath)
+	if err != nil {
+		return err
+	}
+	// Written last: its presence tells hack/local-up.sh --detach the cluster is ready.
+	if err := os.WriteFile(kubeconfig+".tmp", data, 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(kubeconfig+".tmp", kubeconfig); err != nil {
+		return err
+	}
+
+	fmt.Printf(`
+The cluster is ready (%.0fs). workloads-apiserver serves experimental/v1alpha1 at %s,
+registered in kube-apiserver at %s. Logs: %s
+
+  export KUBECONFIG=%s
+  export PATH=%s:$PATH   # the kubectl built from the pinned Kubernetes release
+  kubectl api-resources --api-group=experimental
+  kubectl apply -f artifacts/examples/
+  kubectl get experimental
+  kubectl get xdeploy -o wide
+
+`, time.Since(started).Seconds(), cluster.WorkloadsAPIServerURL, cluster.KubeAPIServerURL, cluster.LogDir, kubeconfig, cluster.BinDir)
+
+	<-ctx.Done()
+	return nil
+}
