@@ -1,0 +1,138 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package framework
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Pod annotations understood by the kwok stages in testdata/stages. kwok plays
+// the kubelet: these let a test decide what the "containers" of a pod do.
+const (
+	// AnnotationSucceedAfter (a Go duration, e.g. "2s" or "0s") on a pod owned
+	// by a Job (ownerReference kind Job, any API group): once Running, the pod
+	// goes to phase Succeeded after that long, containers terminated with exit
+	// code 0.
+	AnnotationSucceedAfter = "workloads.experimental.test/succeed-after"
+	// AnnotationFailAfter (a Go duration) on a pod owned by a Job: once Running,
+	// the pod goes to phase Failed after that long, containers terminated with
+	// reason Error and exit code 1 (or AnnotationExitCode). Takes precedence
+	// over AnnotationSucceedAfter.
+	AnnotationFailAfter = "workloads.experimental.test/fail-after"
+	// AnnotationExitCode (an integer) sets the exit code used by
+	// AnnotationFailAfter.
+	AnnotationExitCode = "workloads.experimental.test/exit-code"
+	// AnnotationNeverReady (any value) on any pod: the pod runs but never
+	// becomes Ready (containers running with ready=false).
+	AnnotationNeverReady = "workloads.experimental.test/never-ready"
+
+	// AnnotationUsageCPU is kwok's own annotation for the CPU usage
+	// metrics-server reports for each container of the pod (e.g. "250m").
+	AnnotationUsageCPU = "kwok.x-k8s.io/usage-cpu"
+	// AnnotationUsageMemory is the same for memory (e.g. "64Mi").
+	AnnotationUsageMemory = "kwok.x-k8s.io/usage-memory"
+
+	// AnnotationNodeMetricsPath is the node annotation that points kwok's
+	// resource-metrics endpoint (used by metrics-server) at a node.
+	AnnotationNodeMetricsPath = "metrics.k8s.io/resource-metrics-path"
+)
+
+// kwokUpstreamStages are kwok's own stage and metric documents, shipped with its
+// module and copied next to the kwok binary by hack/install-tools.sh.
+var kwokUpstreamStages = []string{
+	"kustomize/stage/node/fast/node-initialize.yaml",
+	"kustomize/stage/node/heartbeat/node-heartbeat.yaml",
+	"kustomize/stage/pod/fast/pod-ready.yaml",
+	"kustomize/stage/pod/fast/pod-delete.yaml",
+	"kustomize/metrics/resource/metrics-resource.yaml",
+	"kustomize/metrics/usage/usage-from-annotation.yaml",
+}
+
+// ownStages are this package's stages (see the annotations above).
+//
+//go:embed testdata/stages/*.yaml
+var ownStages embed.FS
+
+// kwokUpstreamDir finds the directory holding kwok's stage files: next to the
+// real kwok binary (<cache>/kwok-<version>/stages), or else kwok's module
+// directory as resolved by the hack/tools/kwok module.
+func kwokUpstreamDir(repoRoot, kwokBinary string) (string, error) {
+	if real, err := filepath.EvalSymlinks(kwokBinary); err == nil {
+		dir := filepath.Join(filepath.Dir(real), "stages")
+		if _, err := os.Stat(filepath.Join(dir, kwokUpstreamStages[0])); err == nil {
+			return dir, nil
+		}
+	}
+	cmd := exec.Command("go", "list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok")
+	cmd.Dir = filepath.Join(repoRoot, "hack", "tools", "kwok")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("kwok stage files not found next to %s and `go list -m sigs.k8s.io/kwok` in %s failed (run hack/install-tools.sh): %w",
+			kwokBinary, cmd.Dir, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// writeKwokConfig concatenates every stage document into one multi-document
+// file for kwok --config.
+func writeKwokConfig(path, repoRoot, kwokBinary string, extra []string) error {
+	upstream, err := kwokUpstreamDir(repoRoot, kwokBinary)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	add := func(name string, data []byte) {
+		fmt.Fprintf(&buf, "---\n# %s\n", name)
+		buf.Write(bytes.TrimPrefix(data, []byte("---\n")))
+		if !bytes.HasSuffix(data, []byte("\n")) {
+			buf.WriteByte('\n')
+		}
+	}
+	for _, f := range kwokUpstreamStages {
+		data, err := os.ReadFile(filepath.Join(upstream, f))
+		if err != nil {
+			return fmt.Errorf("reading kwok stage file: %w", err)
+		}
+		add("sigs.k8s.io/kwok/"+f, data)
+	}
+	own, err := ownStages.ReadDir("testdata/stages")
+	if err != nil {
+		return err
+	}
+	for _, e := range own {
+		data, err := ownStages.ReadFile("testdata/stages/" + e.Name())
+		if err != nil {
+			return err
+		}
+		add("test/framework/testdata/stages/"+e.Name(), data)
+	}
+	for _, f := range extra {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("reading kwok stage file: %w", err)
+		}
+		add(f, data)
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}

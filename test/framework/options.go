@@ -1,0 +1,192 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package framework
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// DefaultControllers are the kube-controller-manager controllers every cluster
+// runs: enough for garbage collection, namespace deletion, service accounts and
+// node lifecycle, and none that manage workloads.
+var DefaultControllers = []string{
+	"garbagecollector",
+	"namespace",
+	"serviceaccount",
+	"serviceaccount-token",
+	"nodelifecycle",
+	"podgc",
+}
+
+// UpstreamWorkloadControllers are kube-controller-manager's own workload
+// controllers. Benchmarks that compare against upstream add them:
+//
+//	opts.Controllers = append(slices.Clone(framework.DefaultControllers), framework.UpstreamWorkloadControllers...)
+var UpstreamWorkloadControllers = []string{
+	"deployment",
+	"replicaset",
+	"daemonset",
+	"job",
+	"cronjob",
+	"horizontalpodautoscaling",
+}
+
+// Options selects what Start runs. The zero value starts etcd, kube-apiserver,
+// kube-controller-manager (DefaultControllers), kube-scheduler and kwok, with no
+// nodes; the workloads components and metrics-server are opt-in.
+type Options struct {
+	// BinDir holds the binaries (default <repo root>/_output/bin, filled by
+	// hack/install-tools.sh and by building this repository's commands).
+	BinDir string
+	// RunDir is the directory for certificates, kubeconfig, data and logs.
+	// Default: a new temporary directory, removed by Stop unless KeepRunDir.
+	RunDir string
+	// KeepRunDir keeps a temporary RunDir after Stop.
+	KeepRunDir bool
+	// StartTimeout bounds each wait during start-up (default 90s).
+	StartTimeout time.Duration
+	// Verbosity is the klog -v level of the Kubernetes components; 0 means the
+	// default 1, a negative value means -v=0.
+	Verbosity int
+
+	// Nodes is the number of kwok nodes created and awaited Ready during start.
+	Nodes int
+	// NodeLabels are added to the start-up nodes (on top of the default labels).
+	NodeLabels map[string]string
+	// NodeTaints are set on the start-up nodes.
+	NodeTaints []corev1.Taint
+	// NodeCapacity is each node's capacity and allocatable
+	// (default DefaultNodeCapacity).
+	NodeCapacity corev1.ResourceList
+
+	// Controllers is kube-controller-manager's --controllers list
+	// (default DefaultControllers).
+	Controllers []string
+	// DisableControllerManager, DisableScheduler and DisableKwok leave the
+	// component out.
+	DisableControllerManager bool
+	DisableScheduler         bool
+	DisableKwok              bool
+	// KwokStages are paths of more kwok Stage/Metric/ResourceUsage documents,
+	// loaded after the built-in ones.
+	KwokStages []string
+
+	// MetricsServer starts metrics-server and registers APIService
+	// v1beta1.metrics.k8s.io.
+	MetricsServer bool
+
+	// WorkloadsAPIServer starts workloads-apiserver and registers APIService
+	// v1alpha1.experimental.
+	WorkloadsAPIServer bool
+	// WorkloadsAPIServerBinary overrides <BinDir>/workloads-apiserver.
+	WorkloadsAPIServerBinary string
+	// WorkloadsAPIServerArgs are appended to the workloads-apiserver flags.
+	WorkloadsAPIServerArgs []string
+	// WorkloadsEmbeddedEtcd runs workloads-apiserver without --etcd-servers, so
+	// it starts its embedded etcd in --etcd-data-dir, instead of against a
+	// dedicated etcd process.
+	WorkloadsEmbeddedEtcd bool
+	// WorkloadsNamespace holds the workloads-apiserver Service
+	// (default DefaultWorkloadsNamespace).
+	WorkloadsNamespace string
+
+	// WorkloadsControllerManager starts workloads-controller-manager once the
+	// APIService is available (requires WorkloadsAPIServer).
+	WorkloadsControllerManager bool
+	// WorkloadsControllerManagerBinary overrides
+	// <BinDir>/workloads-controller-manager.
+	WorkloadsControllerManagerBinary string
+	// WorkloadsControllerManagerArgs are appended to its flags.
+	WorkloadsControllerManagerArgs []string
+
+	// Extra flags appended to each upstream component's command line (a flag
+	// given here overrides the framework's value). kube-controller-manager
+	// runs with --kube-api-qps=200 --kube-api-burst=400 unless overridden.
+	EtcdArgs                  []string
+	KubeAPIServerArgs         []string
+	KubeControllerManagerArgs []string
+	KubeSchedulerArgs         []string
+	KwokArgs                  []string
+	MetricsServerArgs         []string
+}
+
+// DefaultNodeCapacity is the capacity and allocatable of a kwok node unless
+// Options.NodeCapacity says otherwise.
+func DefaultNodeCapacity() corev1.ResourceList {
+	return corev1.ResourceList{
+		corev1.ResourceCPU:              resource.MustParse("32"),
+		corev1.ResourceMemory:           resource.MustParse("256Gi"),
+		corev1.ResourcePods:             resource.MustParse("110"),
+		corev1.ResourceEphemeralStorage: resource.MustParse("1Ti"),
+	}
+}
+
+const (
+	// DefaultWorkloadsNamespace is where the workloads-apiserver Service lives.
+	DefaultWorkloadsNamespace = "workloads-system"
+	// WorkloadsServiceName is the ExternalName Service behind
+	// APIService v1alpha1.experimental.
+	WorkloadsServiceName = "workloads-apiserver"
+	// WorkloadsAPIServiceName is the APIService of our API group.
+	WorkloadsAPIServiceName = "v1alpha1.experimental"
+	// WorkloadsGroup and WorkloadsVersion are the group/version served.
+	WorkloadsGroup   = "experimental"
+	WorkloadsVersion = "v1alpha1"
+
+	// MetricsNamespace, MetricsServiceName and MetricsAPIServiceName describe
+	// the metrics-server registration.
+	MetricsNamespace      = "kube-system"
+	MetricsServiceName    = "metrics-server"
+	MetricsAPIServiceName = "v1beta1.metrics.k8s.io"
+
+	defaultStartTimeout = 90 * time.Second
+
+	// kubeControllerManagerQPS is kube-controller-manager's --kube-api-qps
+	// (burst twice that); override with KubeControllerManagerArgs.
+	kubeControllerManagerQPS = 200
+
+	serviceClusterIPRange = "10.96.0.0/16"
+	serviceClusterIP      = "10.96.0.1"
+	kwokPodCIDR           = "10.0.0.0/16"
+	serviceAccountIssuer  = "https://kubernetes.default.svc.cluster.local"
+)
+
+func (o *Options) withDefaults() Options {
+	out := *o
+	if out.StartTimeout <= 0 {
+		out.StartTimeout = defaultStartTimeout
+	}
+	switch {
+	case out.Verbosity == 0:
+		out.Verbosity = 1
+	case out.Verbosity < 0:
+		out.Verbosity = 0
+	}
+	if out.Controllers == nil {
+		out.Controllers = DefaultControllers
+	}
+	if out.NodeCapacity == nil {
+		out.NodeCapacity = DefaultNodeCapacity()
+	}
+	if out.WorkloadsNamespace == "" {
+		out.WorkloadsNamespace = DefaultWorkloadsNamespace
+	}
+	return out
+}
