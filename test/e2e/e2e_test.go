@@ -21,7 +21,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,11 +37,15 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/test/framework"
 )
 
-func startCluster(t *testing.T) (*framework.Cluster, clientset.Interface) {
+// startCluster starts the local cluster with workloads-apiserver registered.
+// embeddedEtcd runs the server without --etcd-servers, on the etcd it
+// embeds, instead of a separate etcd process.
+func startCluster(t *testing.T, embeddedEtcd bool) (*framework.Cluster, clientset.Interface) {
 	t.Helper()
 	c := framework.StartCluster(t, framework.Options{
 		Nodes:                  2,
 		WorkloadsAPIServer:     true,
+		WorkloadsEmbeddedEtcd:  embeddedEtcd,
 		WorkloadsAPIServerArgs: []string{"--runtime-config=experimental/v1alpha1=true"},
 	})
 	client, err := clientset.NewForConfig(c.RestConfig())
@@ -70,7 +73,7 @@ func poll(t *testing.T, what string, cond func(ctx context.Context) (bool, error
 }
 
 func TestKubectlThroughAggregation(t *testing.T) {
-	c, _ := startCluster(t)
+	c, _ := startCluster(t, false)
 
 	resources := kubectl(t, c, "api-resources", "--api-group=experimental", "--no-headers")
 	for _, want := range []string{"cronjobs xcj", "daemonsets xds", "deployments xdeploy", "horizontalpodautoscalers xhpa", "jobs xjob", "replicasets xrs"} {
@@ -160,7 +163,10 @@ func newDeployment(name string) *v1alpha1.Deployment {
 }
 
 func TestGarbageCollectionAndNamespaceDeletion(t *testing.T) {
-	c, client := startCluster(t)
+	c, client := startCluster(t, true)
+	if c.WorkloadsEtcdURL != "" {
+		t.Fatalf("workloads-apiserver was given a separate etcd (%s), want its embedded one", c.WorkloadsEtcdURL)
+	}
 	ctx := context.Background()
 	kube := c.KubeClient()
 	ns := "gc"
@@ -235,6 +241,3 @@ func TestGarbageCollectionAndNamespaceDeletion(t *testing.T) {
 	})
 }
 
-func TestMain(m *testing.M) {
-	os.Exit(m.Run())
-}
