@@ -240,4 +240,3 @@ func TestGarbageCollectionAndNamespaceDeletion(t *testing.T) {
 		}
 	})
 }
-
