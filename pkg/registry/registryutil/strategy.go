@@ -113,21 +113,14 @@ func AttrFunc[T runtime.Object](extra FieldsFunc[T]) storage.AttrFunc {
 		if !ok {
 			return nil, nil, fmt.Errorf("object %T has no metadata", obj)
 		}
-		set := generic.ObjectMetaFieldsSet(metaOf(accessor), true)
+		// Only the name and namespace of the metadata are selectable.
+		meta := &metav1.ObjectMeta{Name: accessor.GetName(), Namespace: accessor.GetNamespace()}
+		set := generic.ObjectMetaFieldsSet(meta, true)
 		if extra != nil {
 			set = generic.MergeFieldsSets(set, extra(typed))
 		}
 		return labels.Set(accessor.GetLabels()), set, nil
 	}
-}
-
-func metaOf(obj metav1.Object) *metav1.ObjectMeta {
-	if m, ok := obj.(interface{ GetObjectMeta() metav1.Object }); ok {
-		if om, ok := m.GetObjectMeta().(*metav1.ObjectMeta); ok {
-			return om
-		}
-	}
-	return &metav1.ObjectMeta{Name: obj.GetName(), Namespace: obj.GetNamespace()}
 }
 
 // BoolField formats an optional boolean for a field selector; unset is "false".

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/validation"
@@ -73,17 +74,10 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (D
 var scaleAccessor = registryutil.ScaleAccessor{
 	Kind:            "Deployment",
 	Meta:            func(obj runtime.Object) *metav1.ObjectMeta { return &obj.(*experimental.Deployment).ObjectMeta },
-	SpecReplicas:    func(obj runtime.Object) int32 { return replicasOrOne(obj.(*experimental.Deployment).Spec.Replicas) },
+	SpecReplicas:    func(obj runtime.Object) int32 { return ptr.Deref(obj.(*experimental.Deployment).Spec.Replicas, 1) },
 	SetSpecReplicas: func(obj runtime.Object, n int32) { obj.(*experimental.Deployment).Spec.Replicas = &n },
 	StatusReplicas:  func(obj runtime.Object) int32 { return obj.(*experimental.Deployment).Status.Replicas },
 	Selector:        func(obj runtime.Object) *metav1.LabelSelector { return obj.(*experimental.Deployment).Spec.Selector },
-}
-
-func replicasOrOne(r *int32) int32 {
-	if r == nil {
-		return 1
-	}
-	return *r
 }
 
 // RollbackREST serves deployments/rollback: it records the requested

@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
 	"github.com/kube-experimental/workloads-apiserver/pkg/registry/experimental/printers"
@@ -63,15 +64,8 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (R
 var scaleAccessor = registryutil.ScaleAccessor{
 	Kind:            "ReplicaSet",
 	Meta:            func(obj runtime.Object) *metav1.ObjectMeta { return &obj.(*experimental.ReplicaSet).ObjectMeta },
-	SpecReplicas:    func(obj runtime.Object) int32 { return replicasOrOne(obj.(*experimental.ReplicaSet).Spec.Replicas) },
+	SpecReplicas:    func(obj runtime.Object) int32 { return ptr.Deref(obj.(*experimental.ReplicaSet).Spec.Replicas, 1) },
 	SetSpecReplicas: func(obj runtime.Object, n int32) { obj.(*experimental.ReplicaSet).Spec.Replicas = &n },
 	StatusReplicas:  func(obj runtime.Object) int32 { return obj.(*experimental.ReplicaSet).Status.Replicas },
 	Selector:        func(obj runtime.Object) *metav1.LabelSelector { return obj.(*experimental.ReplicaSet).Spec.Selector },
-}
-
-func replicasOrOne(r *int32) int32 {
-	if r == nil {
-		return 1
-	}
-	return *r
 }
