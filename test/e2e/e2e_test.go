@@ -22,6 +22,7 @@ package e2e
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,8 @@ import (
 // startCluster starts the local cluster with workloads-apiserver registered.
 // embeddedEtcd runs the server without --etcd-servers, on the etcd it
 // embeds, instead of a separate etcd process.
+// kube-controller-manager also runs clusterrole-aggregation, so the
+// aggregate-to-view/edit/admin ClusterRoles of artifacts/deploy take effect.
 func startCluster(t *testing.T, embeddedEtcd bool) (*framework.Cluster, clientset.Interface) {
 	t.Helper()
 	c := framework.StartCluster(t, framework.Options{
@@ -47,6 +50,7 @@ func startCluster(t *testing.T, embeddedEtcd bool) (*framework.Cluster, clientse
 		WorkloadsAPIServer:     true,
 		WorkloadsEmbeddedEtcd:  embeddedEtcd,
 		WorkloadsAPIServerArgs: []string{"--runtime-config=experimental/v1alpha1=true"},
+		Controllers:            append(slices.Clone(framework.DefaultControllers), "clusterrole-aggregation"),
 	})
 	client, err := clientset.NewForConfig(c.RestConfig())
 	if err != nil {
@@ -72,8 +76,20 @@ func poll(t *testing.T, what string, cond func(ctx context.Context) (bool, error
 	}
 }
 
-func TestKubectlThroughAggregation(t *testing.T) {
-	c, _ := startCluster(t, false)
+// TestAggregatedAPI runs, on one cluster, what a user does through
+// kube-apiserver. Durability restarts components, so it runs last.
+func TestAggregatedAPI(t *testing.T) {
+	c, client := startCluster(t, false)
+	t.Run("kubectl", func(t *testing.T) { testKubectl(t, c) })
+	t.Run("discovery", func(t *testing.T) { testDiscovery(t, c) })
+	t.Run("kubectl verbs on every kind", func(t *testing.T) { testKubectlVerbs(t, c) })
+	t.Run("server-side apply conflict", func(t *testing.T) { testServerSideApplyConflict(t, c) })
+	t.Run("security", func(t *testing.T) { testSecurity(t, c) })
+	t.Run("validating admission policy", func(t *testing.T) { testValidatingAdmissionPolicy(t, c, client) })
+	t.Run("durability", func(t *testing.T) { testDurability(t, c, client) })
+}
+
+func testKubectl(t *testing.T, c *framework.Cluster) {
 
 	resources := kubectl(t, c, "api-resources", "--api-group=experimental", "--no-headers")
 	for _, want := range []string{"cronjobs xcj", "daemonsets xds", "deployments xdeploy", "horizontalpodautoscalers xhpa", "jobs xjob", "replicasets xrs"} {

@@ -32,9 +32,11 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/kubernetes"
 	cliflag "k8s.io/component-base/cli/flag"
 	basecompatibility "k8s.io/component-base/compatibility"
 	logsapi "k8s.io/component-base/logs/api/v1"
@@ -240,6 +242,17 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	}
 	if err := o.APIEnablement.ApplyTo(&serverConfig.Config, apiserver.DefaultAPIResourceConfig(), apiserver.Scheme); err != nil {
 		return nil, err
+	}
+	if serverConfig.ClientConfig != nil && serverConfig.SecureServing != nil {
+		client, err := kubernetes.NewForConfig(serverConfig.ClientConfig)
+		if err != nil {
+			return nil, fmt.Errorf("creating the kube-apiserver client: %w", err)
+		}
+		var requestHeaderCA dynamiccertificates.CAContentProvider
+		if rh := serverConfig.Authentication.RequestHeaderConfig; rh != nil {
+			requestHeaderCA = rh.CAContentProvider
+		}
+		serverConfig.AddReadyzChecks(authenticationCAsLoaded(client, serverConfig.SecureServing.ClientCA, requestHeaderCA))
 	}
 	return &apiserver.Config{GenericConfig: serverConfig}, nil
 }
