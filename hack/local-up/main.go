@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -69,12 +70,16 @@ func run(stateDir string, nodes int, metrics bool) error {
 		fmt.Printf("[%5.1fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
 	})
 	cluster, stopCluster, err := framework.Start(ctx, framework.Options{
-		RunDir:                 runDir,
-		KeepRunDir:             true,
-		Nodes:                  nodes,
-		MetricsServer:          metrics,
-		WorkloadsAPIServer:     true,
-		WorkloadsAPIServerArgs: []string{"--runtime-config=experimental/v1alpha1=true"},
+		RunDir:                     runDir,
+		KeepRunDir:                 true,
+		Nodes:                      nodes,
+		MetricsServer:              metrics,
+		WorkloadsAPIServer:         true,
+		WorkloadsAPIServerArgs:     []string{"--runtime-config=experimental/v1alpha1=true"},
+		WorkloadsControllerManager: true,
+		// clusterrole-aggregation folds the aggregate-to-view/edit/admin
+		// roles of artifacts/deploy into view, edit and admin.
+		Controllers: append(slices.Clone(framework.DefaultControllers), "clusterrole-aggregation"),
 	}, logger)
 	if err != nil {
 		return err
@@ -85,6 +90,12 @@ func run(stateDir string, nodes int, metrics bool) error {
 			fmt.Fprintf(os.Stderr, "local-up: stopping: %v\n", err)
 		}
 	}()
+
+	rbac := filepath.Join(cluster.RepoRoot, "artifacts", "deploy", "rbac-aggregate.yaml")
+	logger.Logf("applying %s (view/edit/admin on experimental resources)", rbac)
+	if out, errOut, err := cluster.Kubectl("apply", "-f", rbac); err != nil {
+		return fmt.Errorf("applying %s: %w\n%s%s", rbac, err, out, errOut)
+	}
 
 	data, err := os.ReadFile(cluster.KubeconfigPath)
 	if err != nil {

@@ -90,6 +90,9 @@ type Cluster struct {
 	// can run the server itself and call RegisterWorkloadsAPIService.
 	WorkloadsAPIServerPort int
 	WorkloadsAPIServerURL  string
+	// WorkloadsControllerManagerPort is the secure port (health, metrics)
+	// workloads-controller-manager serves on 127.0.0.1, when started.
+	WorkloadsControllerManagerPort int
 	// MetricsServerURL is where metrics-server serves ("" unless started).
 	MetricsServerURL string
 	// KwokPort is kwok's kubelet/metrics port on 127.0.0.1.
@@ -204,7 +207,7 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 		return fmt.Errorf("generating certificates: %w", err)
 	}
 
-	ports, err := freePorts(10)
+	ports, err := freePorts(11)
 	if err != nil {
 		return err
 	}
@@ -216,12 +219,14 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 		metricsPort                    = ports[6]
 		workloadsPort                  = ports[7]
 		workloadsEtcdPort, wEtcdPeerPt = ports[8], ports[9]
+		workloadsCMPort                = ports[10]
 	)
 	c.EtcdURL = "http://127.0.0.1:" + strconv.Itoa(etcdPort)
 	c.KubeAPIServerURL = "https://127.0.0.1:" + strconv.Itoa(apiPort)
 	c.KwokPort = kwokPort
 	c.WorkloadsAPIServerPort = workloadsPort
 	c.WorkloadsAPIServerURL = "https://127.0.0.1:" + strconv.Itoa(workloadsPort)
+	c.WorkloadsControllerManagerPort = workloadsCMPort
 
 	if err := c.writeKubeconfig(); err != nil {
 		return err
@@ -365,6 +370,9 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 		}
 		wcm := c.workloadsControllerManagerProcess()
 		if err := c.startProcess(wcm); err != nil {
+			return err
+		}
+		if err := c.waitWorkloadsControllerManager(wcm); err != nil {
 			return err
 		}
 	}
@@ -556,7 +564,10 @@ func (c *Cluster) StartWorkloadsControllerManager() error {
 	if p == nil {
 		return errors.New("workloads-controller-manager was not started by the framework")
 	}
-	return p.start()
+	if err := p.start(); err != nil {
+		return err
+	}
+	return c.waitWorkloadsControllerManager(p)
 }
 
 // UnexpectedExits lists the components that exited without being stopped.
@@ -802,8 +813,19 @@ func (c *Cluster) workloadsAPIServerProcess() *process {
 	return c.newProcess(ComponentWorkloadsAPIServer, c.workloadsAPIServerBinary(), append(args, c.opts.WorkloadsAPIServerArgs...), nil)
 }
 
+// waitWorkloadsControllerManager waits until workloads-controller-manager
+// answers /healthz on its secure port (self-signed; anonymous health checks).
+func (c *Cluster) waitWorkloadsControllerManager(p *process) error {
+	return c.waitHTTPS(p, "/healthz", insecureProbeConfig("https://127.0.0.1:"+strconv.Itoa(c.WorkloadsControllerManagerPort)))
+}
+
 func (c *Cluster) workloadsControllerManagerProcess() *process {
-	args := []string{"--kubeconfig=" + c.KubeconfigPath}
+	args := []string{
+		"--kubeconfig=" + c.KubeconfigPath,
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(c.WorkloadsControllerManagerPort),
+		c.v(),
+	}
 	return c.newProcess(ComponentWorkloadsControllerManager, c.workloadsControllerManagerBinary(),
 		append(args, c.opts.WorkloadsControllerManagerArgs...), nil)
 }

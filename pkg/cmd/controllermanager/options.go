@@ -1,0 +1,234 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllermanager
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	cliflag "k8s.io/component-base/cli/flag"
+	componentbaseconfig "k8s.io/component-base/config"
+	componentbaseoptions "k8s.io/component-base/config/options"
+	logsapi "k8s.io/component-base/logs/api/v1"
+	netutils "k8s.io/utils/net"
+)
+
+func init() {
+	// The logging flags consult feature gates such as ContextualLogging.
+	utilruntime.Must(logsapi.AddFeatureGates(utilfeature.DefaultMutableFeatureGate))
+}
+
+// Defaults of the flags that differ from kube-controller-manager's.
+const (
+	// DefaultSecurePort serves /healthz, /readyz, /livez and /metrics.
+	DefaultSecurePort = 10361
+	// DefaultLeaseNamespace and DefaultLeaseName locate the leader-election
+	// Lease.
+	DefaultLeaseNamespace = "workloads-system"
+	DefaultLeaseName      = "workloads-controller-manager"
+	// UserAgentPrefix starts the user agent of every client; each controller
+	// appends "/<controller name>".
+	UserAgentPrefix = "workloads-controller-manager"
+)
+
+// Options holds every flag of workloads-controller-manager.
+type Options struct {
+	// Kubeconfig and Master locate kube-apiserver; both empty means the
+	// in-cluster configuration.
+	Kubeconfig string
+	Master     string
+	// KubeAPIQPS and KubeAPIBurst limit each client's requests.
+	KubeAPIQPS   float32
+	KubeAPIBurst int32
+	// Controllers lists the controllers to run: "*", "name" or "-name".
+	Controllers []string
+	// MinResyncPeriod: informers resync at a random period between it and
+	// twice it.
+	MinResyncPeriod metav1.Duration
+	// Concurrency holds the --concurrent-*-syncs flags.
+	Concurrency Concurrency
+
+	LeaderElection componentbaseconfig.LeaderElectionConfiguration
+	SecureServing  *genericoptions.SecureServingOptions
+	Authentication *genericoptions.DelegatingAuthenticationOptions
+	Authorization  *genericoptions.DelegatingAuthorizationOptions
+	Logs           *logsapi.LoggingConfiguration
+}
+
+// Concurrency is the number of workers of each controller (the
+// --concurrent-*-syncs flags, defaults as kube-controller-manager's).
+type Concurrency struct {
+	ReplicaSet              int32
+	Deployment              int32
+	DaemonSet               int32
+	Job                     int32
+	CronJob                 int32
+	HorizontalPodAutoscaler int32
+	TTLAfterFinished        int32
+}
+
+// NewOptions returns the defaults.
+func NewOptions() *Options {
+	o := &Options{
+		KubeAPIQPS:      20,
+		KubeAPIBurst:    30,
+		Controllers:     []string{"*"},
+		MinResyncPeriod: metav1.Duration{Duration: 12 * time.Hour},
+		Concurrency: Concurrency{
+			ReplicaSet:              5,
+			Deployment:              5,
+			DaemonSet:               2,
+			Job:                     5,
+			CronJob:                 5,
+			HorizontalPodAutoscaler: 5,
+			TTLAfterFinished:        5,
+		},
+		LeaderElection: componentbaseconfig.LeaderElectionConfiguration{
+			LeaderElect:       true,
+			LeaseDuration:     metav1.Duration{Duration: 15 * time.Second},
+			RenewDeadline:     metav1.Duration{Duration: 10 * time.Second},
+			RetryPeriod:       metav1.Duration{Duration: 2 * time.Second},
+			ResourceLock:      "leases",
+			ResourceName:      DefaultLeaseName,
+			ResourceNamespace: DefaultLeaseNamespace,
+		},
+		SecureServing:  genericoptions.NewSecureServingOptions(),
+		Authentication: genericoptions.NewDelegatingAuthenticationOptions(),
+		Authorization:  genericoptions.NewDelegatingAuthorizationOptions(),
+		Logs:           logsapi.NewLoggingConfiguration(),
+	}
+	o.SecureServing.BindPort = DefaultSecurePort
+	// No certificate directory: without --tls-cert-file a self-signed
+	// certificate is generated in memory, as kube-controller-manager does.
+	o.SecureServing.ServerCert.CertDirectory = ""
+	o.SecureServing.ServerCert.PairName = "workloads-controller-manager"
+	// Like kube-controller-manager, the probes and metrics can be served
+	// without delegated authentication; see Complete for the default.
+	o.Authentication.RemoteKubeConfigFileOptional = true
+	o.Authorization.RemoteKubeConfigFileOptional = true
+	return o
+}
+
+// Flags returns the flags grouped into sections for --help.
+func (o *Options) Flags() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	generic := fss.FlagSet("generic")
+	generic.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to a kubeconfig file for kube-apiserver. Empty with --master empty: the in-cluster configuration.")
+	generic.StringVar(&o.Master, "master", o.Master, "The address of kube-apiserver (overrides the server in --kubeconfig).")
+	generic.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "QPS of each client talking to kube-apiserver.")
+	generic.Int32Var(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of each client talking to kube-apiserver.")
+	generic.DurationVar(&o.MinResyncPeriod.Duration, "min-resync-period", o.MinResyncPeriod.Duration,
+		"Informers resync at a random period between min-resync-period and twice that.")
+	generic.StringSliceVar(&o.Controllers, "controllers", o.Controllers, fmt.Sprintf(""+
+		"A list of controllers to enable. '*' enables all, 'foo' enables the controller named 'foo', "+
+		"'-foo' disables the controller named 'foo'. Controllers whose resources the API server does not serve "+
+		"are skipped.\nAll controllers: %v", KnownControllers()))
+
+	c := fss.FlagSet("controllers")
+	c.Int32Var(&o.Concurrency.ReplicaSet, "concurrent-replicaset-syncs", o.Concurrency.ReplicaSet,
+		"The number of ReplicaSets that are allowed to sync concurrently. Larger number = more responsive replica management, but more CPU (and network) load.")
+	c.Int32Var(&o.Concurrency.Deployment, "concurrent-deployment-syncs", o.Concurrency.Deployment,
+		"The number of Deployments that are allowed to sync concurrently.")
+	c.Int32Var(&o.Concurrency.DaemonSet, "concurrent-daemonset-syncs", o.Concurrency.DaemonSet,
+		"The number of DaemonSets that are allowed to sync concurrently.")
+	c.Int32Var(&o.Concurrency.Job, "concurrent-job-syncs", o.Concurrency.Job,
+		"The number of Jobs that are allowed to sync concurrently.")
+	c.Int32Var(&o.Concurrency.CronJob, "concurrent-cron-job-syncs", o.Concurrency.CronJob,
+		"The number of CronJobs that are allowed to sync concurrently.")
+	c.Int32Var(&o.Concurrency.HorizontalPodAutoscaler, "concurrent-horizontal-pod-autoscaler-syncs", o.Concurrency.HorizontalPodAutoscaler,
+		"The number of HorizontalPodAutoscalers that are allowed to sync concurrently.")
+	c.Int32Var(&o.Concurrency.TTLAfterFinished, "concurrent-ttl-after-finished-syncs", o.Concurrency.TTLAfterFinished,
+		"The number of finished Jobs the TTL-after-finished controller processes concurrently.")
+
+	componentbaseoptions.BindLeaderElectionFlags(&o.LeaderElection, fss.FlagSet("leader election"))
+	o.SecureServing.AddFlags(fss.FlagSet("secure serving"))
+	o.Authentication.AddFlags(fss.FlagSet("authentication"))
+	o.Authorization.AddFlags(fss.FlagSet("authorization"))
+	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
+	return fss
+}
+
+// Complete fills in defaults that depend on other flags: delegated
+// authentication and authorization of the secure port use --kubeconfig when
+// no --authentication-kubeconfig / --authorization-kubeconfig is given, so
+// /metrics needs a token or certificate that kube-apiserver accepts and
+// authorizes (SubjectAccessReview on the non-resource URL), while
+// --authorization-always-allow-paths (default /healthz, /readyz, /livez) are
+// served to anyone.
+func (o *Options) Complete() error {
+	if o.Authentication.RemoteKubeConfigFile == "" {
+		o.Authentication.RemoteKubeConfigFile = o.Kubeconfig
+	}
+	if o.Authorization.RemoteKubeConfigFile == "" {
+		o.Authorization.RemoteKubeConfigFile = o.Kubeconfig
+	}
+	if o.SecureServing.BindPort != 0 {
+		if err := o.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
+			return fmt.Errorf("creating a self-signed serving certificate: %w", err)
+		}
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	var errs []error
+	if _, err := EnabledControllers(o.Controllers); err != nil {
+		errs = append(errs, err)
+	}
+	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst <= 0 {
+		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
+	}
+	for name, n := range map[string]int32{
+		"--concurrent-replicaset-syncs":                o.Concurrency.ReplicaSet,
+		"--concurrent-deployment-syncs":                o.Concurrency.Deployment,
+		"--concurrent-daemonset-syncs":                 o.Concurrency.DaemonSet,
+		"--concurrent-job-syncs":                       o.Concurrency.Job,
+		"--concurrent-cron-job-syncs":                  o.Concurrency.CronJob,
+		"--concurrent-horizontal-pod-autoscaler-syncs": o.Concurrency.HorizontalPodAutoscaler,
+		"--concurrent-ttl-after-finished-syncs":        o.Concurrency.TTLAfterFinished,
+	} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("%s must be at least 1, got %d", name, n))
+		}
+	}
+	if le := o.LeaderElection; le.LeaderElect {
+		if le.ResourceLock != "leases" {
+			errs = append(errs, fmt.Errorf("--leader-elect-resource-lock must be \"leases\", got %q", le.ResourceLock))
+		}
+		if le.LeaseDuration.Duration <= le.RenewDeadline.Duration {
+			errs = append(errs, errors.New("--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline"))
+		}
+		if le.RenewDeadline.Duration <= le.RetryPeriod.Duration {
+			errs = append(errs, errors.New("--leader-elect-renew-deadline must be greater than --leader-elect-retry-period"))
+		}
+		if le.ResourceName == "" || le.ResourceNamespace == "" {
+			errs = append(errs, errors.New("--leader-elect-resource-name and --leader-elect-resource-namespace must not be empty"))
+		}
+	}
+	errs = append(errs, o.SecureServing.Validate()...)
+	errs = append(errs, o.Authentication.Validate()...)
+	errs = append(errs, o.Authorization.Validate()...)
+	return utilerrors.NewAggregate(errs)
+}
