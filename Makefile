@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build tools test unit integration e2e verify generate run down bench clean
+.PHONY: all build tools test unit integration e2e verify generate run down bench bench-api bench-controllers clean
 
 all: build
 
@@ -41,6 +41,17 @@ run: tools build
 ## down: stop a cluster started with hack/local-up.sh --detach
 down:
 	hack/local-down.sh
+
+## bench: both benchmarks below, one after the other
+bench: bench-api bench-controllers
+
+## bench-api: API benchmark: apps/v1, a CRD and experimental/v1alpha1 (aggregated and direct) side by side; writes _output/bench/api.md (BENCH_FLAGS passes flags, see bench/README.md)
+bench-api: tools build
+	$(GO) run ./bench/cmd/apibench $(BENCH_FLAGS)
+
+## bench-controllers: workloads-controller-manager vs kube-controller-manager on 500 kwok nodes (DaemonSet, Deployment create and rollout); writes _output/bench/controllers.md (CONTROLLER_BENCH_FLAGS passes flags)
+bench-controllers: tools build
+	$(GO) run ./bench/cmd/controllerbench $(CONTROLLER_BENCH_FLAGS)
 
 clean:
 	rm -rf _output

@@ -1,0 +1,248 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command apibench starts a local cluster with workloads-apiserver and
+// measures Deployments side by side: apps/v1 served by kube-apiserver, a CRD
+// with the same schema, and experimental/v1alpha1 through the aggregation
+// proxy and straight from workloads-apiserver. It prints a table with ratios
+// to apps/v1 and writes it as markdown (see bench/README.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+
+	benchapi "github.com/kube-experimental/workloads-apiserver/bench/api"
+	"github.com/kube-experimental/workloads-apiserver/test/framework"
+)
+
+type options struct {
+	cfg          benchapi.Config
+	listSizes    string
+	qps          float64
+	burst        int
+	out          string
+	runDir       string
+	keepRunDir   bool
+	timeout      time.Duration
+	startTimeout time.Duration
+}
+
+func main() {
+	var o options
+	fs := flag.CommandLine
+	fs.IntVar(&o.cfg.Ops, "ops", 1000, "measured creates, gets and updates per target")
+	fs.IntVar(&o.cfg.ListOps, "list-ops", 10, "measured lists per target and list size")
+	fs.StringVar(&o.listSizes, "list-sizes", "1000,5000", "comma-separated object counts at which lists are measured (ascending; the smallest must be at least ops)")
+	fs.IntVar(&o.cfg.Concurrency, "concurrency", 8, "workers issuing requests at once, per target")
+	fs.IntVar(&o.cfg.Warmup, "warmup", 50, "unmeasured create, get, list and delete rounds per target before measuring")
+	fs.DurationVar(&o.cfg.WatchTimeout, "watch-timeout", time.Minute, "how long to wait for the last watch events")
+	fs.Float64Var(&o.qps, "qps", 5000, "client-side QPS limit of every client")
+	fs.IntVar(&o.burst, "burst", 10000, "client-side burst of every client")
+	fs.StringVar(&o.out, "out", filepath.Join("_output", "bench", "api.md"), "markdown report (a relative path is relative to the repository root)")
+	fs.StringVar(&o.runDir, "run-dir", "", "cluster run directory (default: a new temporary directory)")
+	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs) after the run")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
+	fs.DurationVar(&o.startTimeout, "start-timeout", 0, "bound on each wait while the cluster starts (0: the framework's default)")
+	klog.InitFlags(fs)
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "apibench: unexpected arguments %v\n", flag.Args())
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := klog.Background()
+	ctx = klog.NewContext(ctx, logger)
+	err := run(ctx, o)
+	klog.Flush()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "apibench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	logger := klog.FromContext(ctx)
+	sizes, err := parseSizes(o.listSizes)
+	if err != nil {
+		return err
+	}
+	o.cfg.ListSizes = sizes
+	if err := o.cfg.Validate(); err != nil {
+		return err
+	}
+	root, err := framework.RepoRoot()
+	if err != nil {
+		return err
+	}
+	out := o.out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+
+	// Only what serves requests runs: no controller, scheduler or kwok
+	// reacts to the objects, so the API path is all that is measured.
+	c, stopCluster, err := framework.Start(ctx, framework.Options{
+		RunDir:                   o.runDir,
+		KeepRunDir:               o.keepRunDir,
+		StartTimeout:             o.startTimeout,
+		WorkloadsAPIServer:       true,
+		DisableControllerManager: true,
+		DisableScheduler:         true,
+		DisableKwok:              true,
+	}, framework.LoggerFunc(func(format string, args ...any) {
+		logger.Info(fmt.Sprintf(format, args...))
+	}))
+	if err != nil {
+		return fmt.Errorf("starting the cluster: %w", err)
+	}
+	defer func() {
+		if err := stopCluster(); err != nil {
+			logger.Error(err, "Stopping the cluster")
+		}
+	}()
+
+	targets, err := buildTargets(c, benchapi.ClientOptions{QPS: float32(o.qps), Burst: o.burst, UserAgent: "apibench"})
+	if err != nil {
+		return err
+	}
+	apiext, err := apiextensionsclient.NewForConfig(c.RestConfig())
+	if err != nil {
+		return fmt.Errorf("apiextensions client: %w", err)
+	}
+	if err := benchapi.InstallCRD(ctx, apiext, time.Minute); err != nil {
+		return err
+	}
+	if err := benchapi.CreateNamespaces(ctx, c.KubeClient(), targets); err != nil {
+		return err
+	}
+	if err := benchapi.WaitServed(ctx, targets, time.Minute); err != nil {
+		return err
+	}
+
+	kubeVersion := "unknown"
+	if v, err := c.KubeClient().Discovery().ServerVersion(); err == nil {
+		kubeVersion = v.GitVersion
+	}
+	logger.Info("Running the API benchmark", "ops", o.cfg.Ops, "listOps", o.cfg.ListOps, "listSizes", sizes,
+		"concurrency", o.cfg.Concurrency, "warmup", o.cfg.Warmup)
+	began := time.Now()
+	results, err := benchapi.Run(ctx, o.cfg, targets)
+	if err != nil {
+		return err
+	}
+	took := time.Since(began)
+
+	report := &benchapi.Report{
+		Title: "API benchmark: Deployments",
+		Notes: []string{
+			fmt.Sprintf("run %s, measurements took %s", began.UTC().Format(time.RFC3339), took.Round(time.Second)),
+			fmt.Sprintf("kube-apiserver %s, %d CPUs, %s", kubeVersion, runtime.NumCPU(), runtime.Version()),
+			fmt.Sprintf("ops=%d per target (create, get, update), list-ops=%d per size, concurrency=%d, warmup=%d, client QPS/burst %.0f/%d, JSON",
+				o.cfg.Ops, o.cfg.ListOps, o.cfg.Concurrency, o.cfg.Warmup, o.qps, o.burst),
+			"watch: time from a write's response (the creates and updates above) to its event at a separate watch connection; ops/s not applicable",
+			"list: whole namespace, no limit, time to the last byte of the JSON response (gzip on the wire as client-go negotiates it; not decoded)",
+		},
+		Results: results,
+	}
+	fmt.Println()
+	if err := report.WriteText(os.Stdout); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("creating the report directory: %w", err)
+	}
+	if err := os.WriteFile(out, []byte(report.Markdown()), 0o644); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	fmt.Printf("\nmarkdown report: %s\n", out)
+	return nil
+}
+
+func buildTargets(c *framework.Cluster, opts benchapi.ClientOptions) ([]*benchapi.Target, error) {
+	kube := c.RestConfig()
+	// Straight to workloads-apiserver: the admin client certificate (it
+	// trusts the cluster CA through kube-system/extension-apiserver-authentication)
+	// and the serving CA of the aggregated servers.
+	direct := &rest.Config{
+		Host: c.WorkloadsAPIServerURL,
+		TLSClientConfig: rest.TLSClientConfig{
+			CAFile:   c.PKI.ServingCACert,
+			CertFile: c.PKI.AdminCert,
+			KeyFile:  c.PKI.AdminKey,
+		},
+	}
+	experimental := schema.GroupVersionResource{Group: framework.WorkloadsGroup, Version: framework.WorkloadsVersion, Resource: "deployments"}
+	specs := []struct {
+		key, name string
+		cfg       *rest.Config
+		gvr       schema.GroupVersionResource
+	}{
+		{benchapi.KeyNative, "apps/v1 (kube-apiserver)", kube,
+			schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}},
+		{benchapi.KeyCRD, "CRD (kube-apiserver)", kube,
+			schema.GroupVersionResource{Group: benchapi.CRDGroup, Version: benchapi.CRDVersion, Resource: "deployments"}},
+		{benchapi.KeyAggregated, "experimental/v1alpha1 (aggregated)", kube, experimental},
+		{benchapi.KeyDirect, "experimental/v1alpha1 (direct)", direct, experimental},
+	}
+	var targets []*benchapi.Target
+	var errs []error
+	for _, s := range specs {
+		t, err := benchapi.NewTarget(s.key, s.name, s.cfg, s.gvr, "bench-"+s.key, opts)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		targets = append(targets, t)
+	}
+	return targets, errors.Join(errs...)
+}
+
+func parseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--list-sizes: %q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

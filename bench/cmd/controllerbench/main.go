@@ -1,0 +1,179 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command controllerbench starts one local cluster with kwok nodes, runs
+// kube-controller-manager's apps/v1 DaemonSet, Deployment and ReplicaSet
+// controllers next to workloads-controller-manager (same client QPS and
+// burst), and measures both on the same workloads: a DaemonSet over every
+// node, and a Deployment created and then rolled out. It reports time until
+// every pod is available and API writes per pod, counted from
+// kube-apiserver's audit log by user agent, with the ratios.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/kube-experimental/workloads-apiserver/bench/controllers"
+	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
+	"github.com/kube-experimental/workloads-apiserver/test/framework"
+)
+
+type options struct {
+	nodes, replicas int
+	qps, burst      int
+	out             string
+	runDir          string
+	keepRunDir      bool
+	phaseTimeout    time.Duration
+	timeout         time.Duration
+}
+
+func main() {
+	var o options
+	fs := flag.CommandLine
+	fs.IntVar(&o.nodes, "nodes", 500, "kwok nodes (the DaemonSet runs a pod on each)")
+	fs.IntVar(&o.replicas, "replicas", 500, "Deployment replicas")
+	fs.IntVar(&o.qps, "kube-api-qps", 200, "client QPS of both controller managers")
+	fs.IntVar(&o.burst, "kube-api-burst", 400, "client burst of both controller managers")
+	fs.StringVar(&o.out, "out", filepath.Join("_output", "bench", "controllers.md"), "markdown report (relative to the repository root unless absolute)")
+	fs.StringVar(&o.runDir, "run-dir", "", "cluster run directory (default: a new temporary directory)")
+	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs, audit log)")
+	fs.DurationVar(&o.phaseTimeout, "phase-timeout", 10*time.Minute, "bound on each measured phase")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Minute, "bound on the whole run")
+	klog.InitFlags(fs)
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "controllerbench: unexpected arguments %v\n", flag.Args())
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(klog.NewContext(ctx, klog.Background()), o)
+	klog.Flush()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "controllerbench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	logger := klog.FromContext(ctx)
+	root, err := framework.RepoRoot()
+	if err != nil {
+		return err
+	}
+	out := o.out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+
+	auditDir, err := os.MkdirTemp("", "controllerbench-audit-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(auditDir)
+	policy := filepath.Join(auditDir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte(controllers.AuditPolicy), 0o600); err != nil {
+		return err
+	}
+	audit := controllers.AuditLog{Path: filepath.Join(auditDir, "audit.log")}
+
+	clientFlags := []string{"--kube-api-qps=" + strconv.Itoa(o.qps), "--kube-api-burst=" + strconv.Itoa(o.burst)}
+	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
+	c, stopCluster, err := framework.Start(ctx, framework.Options{
+		RunDir:     o.runDir,
+		KeepRunDir: o.keepRunDir,
+		Verbosity:  -1,
+		Nodes:      o.nodes,
+		Controllers: append(slices.Clone(framework.DefaultControllers),
+			"daemonset", "deployment", "replicaset"),
+		KubeControllerManagerArgs: clientFlags,
+		KubeAPIServerArgs: []string{
+			"--audit-policy-file=" + policy,
+			"--audit-log-path=" + audit.Path,
+			"--audit-log-format=json",
+			"--audit-log-mode=blocking",
+		},
+		WorkloadsAPIServer:         true,
+		WorkloadsControllerManager: true,
+		WorkloadsControllerManagerArgs: append(slices.Clone(clientFlags),
+			"--controllers=daemonset,deployment,replicaset", "--leader-elect=false"),
+		StartTimeout: 5 * time.Minute,
+	}, framework.LoggerFunc(logf))
+	if err != nil {
+		return fmt.Errorf("starting the cluster: %w", err)
+	}
+	defer func() {
+		if err := stopCluster(); err != nil {
+			logger.Error(err, "Stopping the cluster")
+		}
+	}()
+	ours, err := clientset.NewForConfig(c.RestConfig())
+	if err != nil {
+		return err
+	}
+	kube := c.KubeClient()
+	runner := &controllers.Runner{Kube: kube, Audit: audit, Timeout: o.phaseTimeout, Logf: logf}
+
+	var ms []controllers.Measurement
+	began := time.Now()
+	for i, t := range controllers.DaemonSetTargets(kube, ours, o.nodes) {
+		m, err := runner.Run(ctx, t, "bench-ds-"+strconv.Itoa(i), o.nodes)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, m...)
+	}
+	for i, t := range controllers.DeploymentTargets(kube, ours, o.replicas) {
+		m, err := runner.Run(ctx, t, "bench-deploy-"+strconv.Itoa(i), o.replicas)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, m...)
+	}
+	kubeVersion := "unknown"
+	if v, err := kube.Discovery().ServerVersion(); err == nil {
+		kubeVersion = v.GitVersion
+	}
+	header := fmt.Sprintf("# Controller benchmark\n\nrun %s, took %s; kube %s, %d CPUs, %s; %d kwok nodes, %d Deployment replicas; both controller managers at %d QPS / %d burst; kube-controller-manager runs first in each pair.",
+		began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second), kubeVersion, runtime.NumCPU(), runtime.Version(),
+		o.nodes, o.replicas, o.qps, o.burst)
+	report := controllers.Markdown(controllers.Rows(ms), header)
+	fmt.Println()
+	fmt.Println(report)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("markdown report: %s\n", out)
+	return nil
+}

@@ -1,0 +1,93 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const auditLines = `{"stage":"ResponseComplete","verb":"create","userAgent":"kube-controller-manager/v1.37.2 (linux/amd64) kubernetes/abc/daemon-set-controller","objectRef":{"resource":"pods"}}
+{"stage":"ResponseComplete","verb":"update","userAgent":"kube-controller-manager/v1.37.2 (linux/amd64) kubernetes/abc/daemon-set-controller","objectRef":{"resource":"daemonsets","subresource":"status","apiGroup":"apps"}}
+{"stage":"ResponseComplete","verb":"get","userAgent":"kube-controller-manager/v1.37.2 (linux/amd64) kubernetes/abc/daemon-set-controller","objectRef":{"resource":"pods"}}
+{"stage":"ResponseComplete","verb":"create","userAgent":"kube-controller-manager/v1.37.2 (linux/amd64) kubernetes/abc/generic-garbage-collector","objectRef":{"resource":"pods"}}
+{"stage":"ResponseComplete","verb":"create","userAgent":"workloads-controller-manager/daemonset","objectRef":{"resource":"pods"}}
+{"stage":"ResponseComplete","verb":"create","userAgent":"workloads-controller-manager/events","objectRef":{"resource":"events"}}
+{"stage":"ResponseComplete","verb":"patch","userAgent":"workloads-controller-manager/deployment","objectRef":{"resource":"deployments","apiGroup":"experimental"}}
+{"stage":"ResponseStarted","verb":"create","userAgent":"workloads-controller-manager/daemonset","objectRef":{"resource":"pods"}}
+{"stage":"ResponseComplete","verb":"create","userAgent":"workloads-controller-manager/daemonset","objectRef":{"res`
+
+func TestCountWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(path, []byte(auditLines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := AuditLog{Path: path}
+	end, err := log.Offset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := log.CountWrites(0, end, UpstreamAgent("daemon-set-controller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up["pods"] != 1 || up["apps/daemonsets/status"] != 1 || up.Total() != 2 {
+		t.Errorf("upstream writes = %v, want one pod create and one status update (not the get, not the garbage collector)", up)
+	}
+	ours, err := log.CountWrites(0, end, OurAgent("daemonset"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours["pods"] != 1 || ours["events"] != 1 || ours.Total() != 2 {
+		t.Errorf("our writes = %v, want one pod and one event (not the deployment controller, not the unfinished line or stage)", ours)
+	}
+	// A window that starts after the first line excludes it.
+	first := int64(strings.Index(auditLines, "\n") + 1)
+	up, err = log.CountWrites(first, end, UpstreamAgent("daemon-set-controller"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Total() != 1 {
+		t.Errorf("windowed upstream writes = %v, want only the status update", up)
+	}
+}
+
+func TestRowsAndMarkdown(t *testing.T) {
+	ms := []Measurement{
+		{Workload: "DaemonSet", Phase: "create", Implementation: Upstream, Pods: 10, Duration: 10 * time.Second, Writes: Writes{"pods": 20}},
+		{Workload: "DaemonSet", Phase: "create", Implementation: Ours, Pods: 10, Duration: 5 * time.Second, Writes: Writes{"pods": 30}},
+	}
+	rows := Rows(ms)
+	if len(rows) != 1 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	if got := rows[0].TimeRatio(); got != 0.5 {
+		t.Errorf("time ratio = %v, want 0.5", got)
+	}
+	if got := rows[0].WritesRatio(); got != 1.5 {
+		t.Errorf("writes ratio = %v, want 1.5", got)
+	}
+	md := Markdown(rows, "# t")
+	for _, want := range []string{"| DaemonSet | create | 10 | 10s | 5s | 0.50× | 2.00 | 3.00 | 1.50× |", "time PASS", "writes MISS"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Row compares one phase of one workload across the implementations.
+type Row struct {
+	Workload, Phase string
+	Pods            int
+	Upstream, Ours  Measurement
+}
+
+// TimeRatio is ours / upstream time to all available (≤ 1 is the target).
+func (r Row) TimeRatio() float64 {
+	if r.Upstream.Duration == 0 {
+		return 0
+	}
+	return float64(r.Ours.Duration) / float64(r.Upstream.Duration)
+}
+
+// WritesRatio is ours / upstream writes per pod (≤ 1 is the target).
+func (r Row) WritesRatio() float64 {
+	if r.Upstream.WritesPerPod() == 0 {
+		return 0
+	}
+	return r.Ours.WritesPerPod() / r.Upstream.WritesPerPod()
+}
+
+// Rows pairs measurements by workload and phase, in first-seen order.
+func Rows(ms []Measurement) []Row {
+	var rows []Row
+	index := map[string]int{}
+	for _, m := range ms {
+		k := m.Workload + "/" + m.Phase
+		i, ok := index[k]
+		if !ok {
+			i = len(rows)
+			index[k] = i
+			rows = append(rows, Row{Workload: m.Workload, Phase: m.Phase, Pods: m.Pods})
+		}
+		switch m.Implementation {
+		case Upstream:
+			rows[i].Upstream = m
+		case Ours:
+			rows[i].Ours = m
+		}
+	}
+	return rows
+}
+
+// Markdown renders rows as a markdown table with a line per target check.
+func Markdown(rows []Row, header string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", header)
+	b.WriteString("| workload | phase | pods | kube-controller-manager | workloads-controller-manager | time ratio | writes/pod upstream | writes/pod ours | writes ratio |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %.2f× | %.2f | %.2f | %.2f× |\n",
+			r.Workload, r.Phase, r.Pods, r.Upstream.Duration.Round(10*time.Millisecond), r.Ours.Duration.Round(10*time.Millisecond),
+			r.TimeRatio(), r.Upstream.WritesPerPod(), r.Ours.WritesPerPod(), r.WritesRatio())
+	}
+	b.WriteString("\nTargets: time ≤ 1.0× upstream, writes per pod ≤ upstream.\n\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "- %s %s: time %s (%.2f×), writes %s (%.2f×)\n", r.Workload, r.Phase,
+			verdict(r.TimeRatio() <= 1.0), r.TimeRatio(), verdict(r.WritesRatio() <= 1.0), r.WritesRatio())
+	}
+	b.WriteString("\nWrites by resource:\n\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "- %s %s: upstream %v; ours %v\n", r.Workload, r.Phase, map[string]int(r.Upstream.Writes), map[string]int(r.Ours.Writes))
+	}
+	return b.String()
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
