@@ -23,7 +23,7 @@ generate:
 ## verify: generated code is current, code is formatted and vetted
 verify:
 	hack/verify-codegen.sh
-	@out=$$(gofmt -l cmd pkg test); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd pkg test bench hack artifacts); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 ## test: everything CI runs: verify, unit, integration and end-to-end tests
