@@ -86,7 +86,7 @@ type Descriptor struct {
 var controllerDescriptors = []Descriptor{
 	{Name: "replicaset", Resources: []string{"replicasets"}, Init: newReplicaSetController},
 	{Name: "deployment", Resources: []string{"deployments", "replicasets"}},
-	{Name: "daemonset", Resources: []string{"daemonsets"}},
+	{Name: "daemonset", Resources: []string{"daemonsets"}, Init: newDaemonSetController},
 	{Name: "job", Resources: []string{"jobs"}},
 	{Name: "cronjob", Resources: []string{"cronjobs", "jobs"}},
 	{Name: "horizontalpodautoscaling", Resources: []string{"horizontalpodautoscalers"}},

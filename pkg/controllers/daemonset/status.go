@@ -1,0 +1,168 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package daemonset
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllerutil"
+)
+
+// statusUpdateRetries is how often a status update is retried after a
+// conflict, each time on a fresh read.
+const statusUpdateRetries = 3
+
+// statusCounts are the counters of a DaemonSet's status.
+type statusCounts struct {
+	desired, current, misscheduled, ready, updated, available, unavailable int32
+}
+
+// calculateStatus counts, over the nodes, where ds should run and what its
+// pods there do. On a node with several pods the oldest one counts. It also
+// returns how long until the next ready pod becomes available, if any waits.
+func calculateStatus(logger klog.Logger, ds *v1alpha1.DaemonSet, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod, hash string, now time.Time) (statusCounts, time.Duration, bool) {
+	var s statusCounts
+	var next time.Duration
+	waiting := false
+	p := newPlacement(ds)
+	for _, node := range nodes {
+		shouldRun, _ := p.nodeShouldRun(logger, node)
+		pods := nodeToPods[node.Name]
+		if !shouldRun {
+			if len(pods) > 0 {
+				s.misscheduled++
+			}
+			continue
+		}
+		s.desired++
+		if len(pods) == 0 {
+			continue
+		}
+		s.current++
+		sorted := append([]*corev1.Pod(nil), pods...)
+		sort.Sort(podsByCreation(sorted))
+		pod := sorted[0]
+		if controllerutil.IsPodReady(pod) {
+			s.ready++
+			if controllerutil.IsPodAvailable(pod, ds.Spec.MinReadySeconds, now) {
+				s.available++
+			} else if d, ok := controllerutil.AvailableIn(pod, ds.Spec.MinReadySeconds, now); ok && d > 0 && (!waiting || d < next) {
+				next, waiting = d, true
+			}
+		}
+		if isPodUpdated(pod, hash) {
+			s.updated++
+		}
+	}
+	s.unavailable = s.desired - s.available
+	return s, next, waiting
+}
+
+// updateStatus computes the status of ds and writes it when it changed.
+// observedGeneration is raised only when the sync acted on this generation
+// (updateObservedGeneration).
+func (c *Controller) updateStatus(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash string, updateObservedGeneration bool) error {
+	logger := klog.FromContext(ctx)
+	nodeToPods := nodesToDaemonPods(logger, pods)
+	counts, next, waiting := calculateStatus(logger, ds, nodes, nodeToPods, hash, c.clock.Now())
+	if err := c.storeStatus(ctx, ds, counts, updateObservedGeneration); err != nil {
+		return err
+	}
+	if waiting {
+		// Report the pod once it has been ready for minReadySeconds.
+		if key, err := controllerutil.KeyFunc(ds); err == nil {
+			logger.V(4).Info("Requeueing to observe availability", "after", next)
+			c.enqueueAfter(key, next)
+		}
+	}
+	return nil
+}
+
+func applyCounts(status *v1alpha1.DaemonSetStatus, s statusCounts) {
+	status.DesiredNumberScheduled = s.desired
+	status.CurrentNumberScheduled = s.current
+	status.NumberMisscheduled = s.misscheduled
+	status.NumberReady = s.ready
+	status.UpdatedNumberScheduled = s.updated
+	status.NumberAvailable = s.available
+	status.NumberUnavailable = s.unavailable
+}
+
+func countsOf(status v1alpha1.DaemonSetStatus) statusCounts {
+	return statusCounts{
+		desired:      status.DesiredNumberScheduled,
+		current:      status.CurrentNumberScheduled,
+		misscheduled: status.NumberMisscheduled,
+		ready:        status.NumberReady,
+		updated:      status.UpdatedNumberScheduled,
+		available:    status.NumberAvailable,
+		unavailable:  status.NumberUnavailable,
+	}
+}
+
+// storeStatus writes counts (and observedGeneration) through the status
+// subresource unless ds already reports them, retrying conflicts on a fresh
+// read. Other status fields (collisionCount, conditions) are kept as stored.
+func (c *Controller) storeStatus(ctx context.Context, ds *v1alpha1.DaemonSet, counts statusCounts, updateObservedGeneration bool) error {
+	if countsOf(ds.Status) == counts && (!updateObservedGeneration || ds.Status.ObservedGeneration >= ds.Generation) {
+		return nil
+	}
+	logger := klog.FromContext(ctx)
+	client := c.client.ExperimentalV1alpha1().DaemonSets(ds.Namespace)
+	toUpdate := ds.DeepCopy()
+	var lastErr error
+	for attempt := 0; attempt <= statusUpdateRetries; attempt++ {
+		if toUpdate.UID != ds.UID {
+			return fmt.Errorf("DaemonSet %s/%s was replaced while updating its status", ds.Namespace, ds.Name)
+		}
+		if updateObservedGeneration {
+			toUpdate.Status.ObservedGeneration = toUpdate.Generation
+		}
+		applyCounts(&toUpdate.Status, counts)
+		logger.V(4).Info("Updating status", "desired", counts.desired, "current", counts.current, "ready", counts.ready,
+			"updated", counts.updated, "available", counts.available, "misscheduled", counts.misscheduled,
+			"observedGeneration", toUpdate.Status.ObservedGeneration)
+		_, err := client.UpdateStatus(ctx, toUpdate, metav1.UpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		lastErr = err
+		if !apierrors.IsConflict(err) {
+			break
+		}
+		fresh, err := client.Get(ctx, ds.Name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("re-reading DaemonSet %s/%s after a conflict: %w", ds.Namespace, ds.Name, err)
+		}
+		if fresh.Generation != ds.Generation {
+			// The spec changed under us: these counts belong to the old one.
+			// The update event requeues the DaemonSet.
+			return nil
+		}
+		toUpdate = fresh
+	}
+	return fmt.Errorf("updating status of DaemonSet %s/%s: %w", ds.Namespace, ds.Name, lastErr)
+}
