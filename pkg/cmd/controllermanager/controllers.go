@@ -85,7 +85,7 @@ type Descriptor struct {
 // controllerDescriptors is the registry, in start order.
 var controllerDescriptors = []Descriptor{
 	{Name: "replicaset", Resources: []string{"replicasets"}, Init: newReplicaSetController},
-	{Name: "deployment", Resources: []string{"deployments", "replicasets"}},
+	{Name: "deployment", Resources: []string{"deployments", "replicasets"}, Init: newDeploymentController},
 	{Name: "daemonset", Resources: []string{"daemonsets"}, Init: newDaemonSetController},
 	{Name: "job", Resources: []string{"jobs"}},
 	{Name: "cronjob", Resources: []string{"cronjobs", "jobs"}},
