@@ -69,6 +69,26 @@ func TestCountWrites(t *testing.T) {
 	}
 }
 
+func TestRowsAverageRounds(t *testing.T) {
+	ms := []Measurement{
+		{Workload: "Deployment", Phase: "create", Implementation: Ours, Pods: 10, Duration: 4 * time.Second, Writes: Writes{"pods": 10}},
+		{Workload: "Deployment", Phase: "create", Implementation: Upstream, Pods: 10, Duration: 3 * time.Second, Writes: Writes{"pods": 10}},
+		{Workload: "Deployment", Phase: "create", Implementation: Upstream, Pods: 10, Duration: 5 * time.Second, Writes: Writes{"pods": 30}},
+		{Workload: "Deployment", Phase: "create", Implementation: Ours, Pods: 10, Duration: 2 * time.Second, Writes: Writes{"pods": 20}},
+	}
+	rows := Rows(ms)
+	if len(rows) != 1 {
+		t.Fatalf("rows = %+v", rows)
+	}
+	r := rows[0]
+	if r.Upstream.Duration != 4*time.Second || r.Ours.Duration != 3*time.Second {
+		t.Errorf("mean durations = %s / %s, want 4s / 3s", r.Upstream.Duration, r.Ours.Duration)
+	}
+	if r.Upstream.WritesPerPod() != 2 || r.Ours.WritesPerPod() != 1.5 {
+		t.Errorf("writes per pod over rounds = %v / %v, want 2 / 1.5", r.Upstream.WritesPerPod(), r.Ours.WritesPerPod())
+	}
+}
+
 func TestRowsAndMarkdown(t *testing.T) {
 	ms := []Measurement{
 		{Workload: "DaemonSet", Phase: "create", Implementation: Upstream, Pods: 10, Duration: 10 * time.Second, Writes: Writes{"pods": 20}},
@@ -85,7 +105,7 @@ func TestRowsAndMarkdown(t *testing.T) {
 		t.Errorf("writes ratio = %v, want 1.5", got)
 	}
 	md := Markdown(rows, "# t")
-	for _, want := range []string{"| DaemonSet | create | 10 | 10s | 5s | 0.50× | 2.00 | 3.00 | 1.50× |", "time PASS", "writes MISS"} {
+	for _, want := range []string{"| DaemonSet | create | 10 | 10s | 5s | 0.50× | 2.00 | 3.00 | 1.50× |", "time PASS (0.500×)", "writes MISS (1.500×)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}

@@ -45,10 +45,13 @@ func (r Row) WritesRatio() float64 {
 	return r.Ours.WritesPerPod() / r.Upstream.WritesPerPod()
 }
 
-// Rows pairs measurements by workload and phase, in first-seen order.
+// Rows pairs measurements by workload and phase, in first-seen order. With
+// several rounds, a row holds the mean duration and the writes and pods
+// summed over the rounds (so writes per pod is over all of them).
 func Rows(ms []Measurement) []Row {
 	var rows []Row
 	index := map[string]int{}
+	rounds := map[string]int{}
 	for _, m := range ms {
 		k := m.Workload + "/" + m.Phase
 		i, ok := index[k]
@@ -57,11 +60,26 @@ func Rows(ms []Measurement) []Row {
 			index[k] = i
 			rows = append(rows, Row{Workload: m.Workload, Phase: m.Phase, Pods: m.Pods})
 		}
+		var agg *Measurement
 		switch m.Implementation {
 		case Upstream:
-			rows[i].Upstream = m
+			agg = &rows[i].Upstream
 		case Ours:
-			rows[i].Ours = m
+			agg = &rows[i].Ours
+		default:
+			continue
+		}
+		rk := k + "/" + string(m.Implementation)
+		rounds[rk]++
+		n := time.Duration(rounds[rk])
+		agg.Workload, agg.Phase, agg.Implementation = m.Workload, m.Phase, m.Implementation
+		agg.Duration += (m.Duration - agg.Duration) / n
+		agg.Pods += m.Pods
+		if agg.Writes == nil {
+			agg.Writes = Writes{}
+		}
+		for r, v := range m.Writes {
+			agg.Writes[r] += v
 		}
 	}
 	return rows
@@ -80,7 +98,7 @@ func Markdown(rows []Row, header string) string {
 	}
 	b.WriteString("\nTargets: time ≤ 1.0× upstream, writes per pod ≤ upstream.\n\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "- %s %s: time %s (%.2f×), writes %s (%.2f×)\n", r.Workload, r.Phase,
+		fmt.Fprintf(&b, "- %s %s: time %s (%.3f×), writes %s (%.3f×)\n", r.Workload, r.Phase,
 			verdict(r.TimeRatio() <= 1.0), r.TimeRatio(), verdict(r.WritesRatio() <= 1.0), r.WritesRatio())
 	}
 	b.WriteString("\nWrites by resource:\n\n")

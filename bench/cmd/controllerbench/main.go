@@ -46,6 +46,7 @@ import (
 type options struct {
 	nodes, replicas int
 	qps, burst      int
+	rounds          int
 	out             string
 	runDir          string
 	keepRunDir      bool
@@ -60,6 +61,7 @@ func main() {
 	fs.IntVar(&o.replicas, "replicas", 500, "Deployment replicas")
 	fs.IntVar(&o.qps, "kube-api-qps", 200, "client QPS of both controller managers")
 	fs.IntVar(&o.burst, "kube-api-burst", 400, "client burst of both controller managers")
+	fs.IntVar(&o.rounds, "rounds", 2, "rounds of every comparison; the order alternates, times are averaged and writes summed")
 	fs.StringVar(&o.out, "out", filepath.Join("_output", "bench", "controllers.md"), "markdown report (relative to the repository root unless absolute)")
 	fs.StringVar(&o.runDir, "run-dir", "", "cluster run directory (default: a new temporary directory)")
 	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs, audit log)")
@@ -144,27 +146,36 @@ func run(ctx context.Context, o options) error {
 
 	var ms []controllers.Measurement
 	began := time.Now()
-	for i, t := range controllers.DaemonSetTargets(kube, ours, o.nodes) {
-		m, err := runner.Run(ctx, t, "bench-ds-"+strconv.Itoa(i), o.nodes)
-		if err != nil {
-			return err
+	// Each round runs every pair; odd rounds run ours first, so neither side
+	// always meets a warmer cluster.
+	for round := range o.rounds {
+		for _, pair := range []struct {
+			name    string
+			targets []controllers.Target
+			pods    int
+		}{
+			{"ds", controllers.DaemonSetTargets(kube, ours, o.nodes), o.nodes},
+			{"deploy", controllers.DeploymentTargets(kube, ours, o.replicas), o.replicas},
+		} {
+			if round%2 == 1 {
+				slices.Reverse(pair.targets)
+			}
+			for i, t := range pair.targets {
+				m, err := runner.Run(ctx, t, fmt.Sprintf("bench-%s-%d-%d", pair.name, round, i), pair.pods)
+				if err != nil {
+					return err
+				}
+				ms = append(ms, m...)
+			}
 		}
-		ms = append(ms, m...)
-	}
-	for i, t := range controllers.DeploymentTargets(kube, ours, o.replicas) {
-		m, err := runner.Run(ctx, t, "bench-deploy-"+strconv.Itoa(i), o.replicas)
-		if err != nil {
-			return err
-		}
-		ms = append(ms, m...)
 	}
 	kubeVersion := "unknown"
 	if v, err := kube.Discovery().ServerVersion(); err == nil {
 		kubeVersion = v.GitVersion
 	}
-	header := fmt.Sprintf("# Controller benchmark\n\nrun %s, took %s; kube %s, %d CPUs, %s; %d kwok nodes, %d Deployment replicas; both controller managers at %d QPS / %d burst; kube-controller-manager runs first in each pair.",
+	header := fmt.Sprintf("# Controller benchmark\n\nrun %s, took %s; kube %s, %d CPUs, %s; %d kwok nodes, %d Deployment replicas; both controller managers at %d QPS / %d burst; %d rounds, alternating which runs first; times are means, writes per pod are over all rounds.",
 		began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second), kubeVersion, runtime.NumCPU(), runtime.Version(),
-		o.nodes, o.replicas, o.qps, o.burst)
+		o.nodes, o.replicas, o.qps, o.burst, o.rounds)
 	report := controllers.Markdown(controllers.Rows(ms), header)
 	fmt.Println()
 	fmt.Println(report)
