@@ -182,14 +182,7 @@ func NewPodControllerRefManager(client kubernetes.Interface, owner metav1.Object
 // selected (e.g. being active). Errors for individual pods are aggregated;
 // the pods claimed so far are returned with them.
 func (m *PodControllerRefManager) ClaimPods(ctx context.Context, pods []*corev1.Pod, filters ...func(*corev1.Pod) bool) ([]*corev1.Pod, error) {
-	logger := klog.FromContext(ctx)
-	var claimed []*corev1.Pod
-	var errs []error
-	match := func(obj metav1.Object) bool {
-		pod := obj.(*corev1.Pod)
-		if !m.selector.Matches(labels.Set(pod.Labels)) {
-			return false
-		}
+	match := func(pod *corev1.Pod) bool {
 		for _, f := range filters {
 			if !f(pod) {
 				return false
@@ -197,38 +190,60 @@ func (m *PodControllerRefManager) ClaimPods(ctx context.Context, pods []*corev1.
 		}
 		return true
 	}
+	return claimAll(ctx, &m.refManager, "pod", pods, match, func(ctx context.Context, namespace, name string, data []byte) error {
+		_, err := m.client.CoreV1().Pods(namespace).Patch(ctx, name, types.StrategicMergePatchType, data, metav1.PatchOptions{})
+		return err
+	})
+}
+
+// patchFunc writes a strategic-merge patch to one object.
+type patchFunc func(ctx context.Context, namespace, name string, data []byte) error
+
+// claimAll adopts the orphans among objs whose labels match the selector
+// (and match, when given), releases the owned ones that stopped matching,
+// and returns those that belong to the owner. kind names the objects in logs
+// and errors. Errors for single objects are aggregated; the objects claimed
+// so far are returned with them.
+func claimAll[T metav1.Object](ctx context.Context, m *refManager, kind string, objs []T, match func(T) bool, patch patchFunc) ([]T, error) {
+	logger := klog.FromContext(ctx)
+	matches := func(obj metav1.Object) bool {
+		if !m.selector.Matches(labels.Set(obj.GetLabels())) {
+			return false
+		}
+		return match == nil || match(obj.(T))
+	}
 	adopt := func(ctx context.Context, obj metav1.Object) error {
-		patch, err := OwnerRefPatch(m.owner, m.ownerKind, obj.GetUID())
+		data, err := OwnerRefPatch(m.owner, m.ownerKind, obj.GetUID())
 		if err != nil {
 			return err
 		}
-		logger.V(2).Info("Adopting pod", "pod", klog.KObj(obj), "owner", klog.KObj(m.owner), "kind", m.ownerKind.Kind)
-		_, err = m.client.CoreV1().Pods(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-		if err != nil {
-			return fmt.Errorf("adopting pod %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+		logger.V(2).Info("Adopting", "kind", kind, "object", klog.KObj(obj), "owner", klog.KObj(m.owner), "ownerKind", m.ownerKind.Kind)
+		if err := patch(ctx, obj.GetNamespace(), obj.GetName(), data); err != nil {
+			return fmt.Errorf("adopting %s %s/%s: %w", kind, obj.GetNamespace(), obj.GetName(), err)
 		}
 		return nil
 	}
 	release := func(ctx context.Context, obj metav1.Object) error {
-		patch, err := ReleasePatch(m.owner.GetUID(), obj.GetUID())
+		data, err := ReleasePatch(m.owner.GetUID(), obj.GetUID())
 		if err != nil {
 			return err
 		}
-		logger.V(2).Info("Releasing pod that no longer matches the selector", "pod", klog.KObj(obj), "owner", klog.KObj(m.owner), "kind", m.ownerKind.Kind)
-		_, err = m.client.CoreV1().Pods(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-		if err = ignoreGoneOrReplaced(err); err != nil {
-			return fmt.Errorf("releasing pod %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+		logger.V(2).Info("Releasing an object that no longer matches the selector", "kind", kind, "object", klog.KObj(obj), "owner", klog.KObj(m.owner), "ownerKind", m.ownerKind.Kind)
+		if err := ignoreGoneOrReplaced(patch(ctx, obj.GetNamespace(), obj.GetName(), data)); err != nil {
+			return fmt.Errorf("releasing %s %s/%s: %w", kind, obj.GetNamespace(), obj.GetName(), err)
 		}
 		return nil
 	}
-	for _, pod := range pods {
-		ok, err := m.claim(ctx, pod, match, adopt, release)
+	var claimed []T
+	var errs []error
+	for _, obj := range objs {
+		ok, err := m.claim(ctx, obj, matches, adopt, release)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		if ok {
-			claimed = append(claimed, pod)
+			claimed = append(claimed, obj)
 		}
 	}
 	return claimed, utilerrors.NewAggregate(errs)
@@ -254,47 +269,8 @@ func NewReplicaSetControllerRefManager(client clientset.Interface, owner metav1.
 // ClaimReplicaSets returns the ReplicaSets that belong to the owner after
 // adopting and releasing as needed.
 func (m *ReplicaSetControllerRefManager) ClaimReplicaSets(ctx context.Context, sets []*v1alpha1.ReplicaSet) ([]*v1alpha1.ReplicaSet, error) {
-	logger := klog.FromContext(ctx)
-	var claimed []*v1alpha1.ReplicaSet
-	var errs []error
-	match := func(obj metav1.Object) bool {
-		return m.selector.Matches(labels.Set(obj.GetLabels()))
-	}
-	patch := func(ctx context.Context, obj metav1.Object, data []byte) error {
-		_, err := m.client.ExperimentalV1alpha1().ReplicaSets(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.StrategicMergePatchType, data, metav1.PatchOptions{})
+	return claimAll(ctx, &m.refManager, "ReplicaSet", sets, nil, func(ctx context.Context, namespace, name string, data []byte) error {
+		_, err := m.client.ExperimentalV1alpha1().ReplicaSets(namespace).Patch(ctx, name, types.StrategicMergePatchType, data, metav1.PatchOptions{})
 		return err
-	}
-	adopt := func(ctx context.Context, obj metav1.Object) error {
-		data, err := OwnerRefPatch(m.owner, m.ownerKind, obj.GetUID())
-		if err != nil {
-			return err
-		}
-		logger.V(2).Info("Adopting ReplicaSet", "replicaSet", klog.KObj(obj), "owner", klog.KObj(m.owner), "kind", m.ownerKind.Kind)
-		if err := patch(ctx, obj, data); err != nil {
-			return fmt.Errorf("adopting ReplicaSet %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
-		}
-		return nil
-	}
-	release := func(ctx context.Context, obj metav1.Object) error {
-		data, err := ReleasePatch(m.owner.GetUID(), obj.GetUID())
-		if err != nil {
-			return err
-		}
-		logger.V(2).Info("Releasing ReplicaSet that no longer matches the selector", "replicaSet", klog.KObj(obj), "owner", klog.KObj(m.owner))
-		if err := ignoreGoneOrReplaced(patch(ctx, obj, data)); err != nil {
-			return fmt.Errorf("releasing ReplicaSet %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
-		}
-		return nil
-	}
-	for _, rs := range sets {
-		ok, err := m.claim(ctx, rs, match, adopt, release)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if ok {
-			claimed = append(claimed, rs)
-		}
-	}
-	return claimed, utilerrors.NewAggregate(errs)
+	})
 }

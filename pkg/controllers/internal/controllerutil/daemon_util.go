@@ -18,14 +18,12 @@ package controllerutil
 
 import (
 	"context"
-	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 )
@@ -58,47 +56,8 @@ func NewControllerRevisionControllerRefManager(client kubernetes.Interface, owne
 // ClaimControllerRevisions returns the revisions that belong to the owner
 // after adopting and releasing as needed.
 func (m *ControllerRevisionControllerRefManager) ClaimControllerRevisions(ctx context.Context, revisions []*appsv1.ControllerRevision) ([]*appsv1.ControllerRevision, error) {
-	logger := klog.FromContext(ctx)
-	var claimed []*appsv1.ControllerRevision
-	var errs []error
-	match := func(obj metav1.Object) bool {
-		return m.selector.Matches(labels.Set(obj.GetLabels()))
-	}
-	patch := func(ctx context.Context, obj metav1.Object, data []byte) error {
-		_, err := m.client.AppsV1().ControllerRevisions(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.StrategicMergePatchType, data, metav1.PatchOptions{})
+	return claimAll(ctx, &m.refManager, "ControllerRevision", revisions, nil, func(ctx context.Context, namespace, name string, data []byte) error {
+		_, err := m.client.AppsV1().ControllerRevisions(namespace).Patch(ctx, name, types.StrategicMergePatchType, data, metav1.PatchOptions{})
 		return err
-	}
-	adopt := func(ctx context.Context, obj metav1.Object) error {
-		data, err := OwnerRefPatch(m.owner, m.ownerKind, obj.GetUID())
-		if err != nil {
-			return err
-		}
-		logger.V(2).Info("Adopting ControllerRevision", "controllerRevision", klog.KObj(obj), "owner", klog.KObj(m.owner), "kind", m.ownerKind.Kind)
-		if err := patch(ctx, obj, data); err != nil {
-			return fmt.Errorf("adopting ControllerRevision %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
-		}
-		return nil
-	}
-	release := func(ctx context.Context, obj metav1.Object) error {
-		data, err := ReleasePatch(m.owner.GetUID(), obj.GetUID())
-		if err != nil {
-			return err
-		}
-		logger.V(2).Info("Releasing ControllerRevision that no longer matches the selector", "controllerRevision", klog.KObj(obj), "owner", klog.KObj(m.owner))
-		if err := ignoreGoneOrReplaced(patch(ctx, obj, data)); err != nil {
-			return fmt.Errorf("releasing ControllerRevision %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
-		}
-		return nil
-	}
-	for _, rev := range revisions {
-		ok, err := m.claim(ctx, rev, match, adopt, release)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if ok {
-			claimed = append(claimed, rev)
-		}
-	}
-	return claimed, utilerrors.NewAggregate(errs)
+	})
 }
