@@ -89,7 +89,7 @@ var controllerDescriptors = []Descriptor{
 	{Name: "daemonset", Resources: []string{"daemonsets"}, Init: newDaemonSetController},
 	{Name: "job", Resources: []string{"jobs"}},
 	{Name: "cronjob", Resources: []string{"cronjobs", "jobs"}},
-	{Name: "horizontalpodautoscaling", Resources: []string{"horizontalpodautoscalers"}},
+	{Name: "horizontalpodautoscaling", Resources: []string{"horizontalpodautoscalers"}, Init: newHorizontalPodAutoscalerController},
 	{Name: "ttl-after-finished", Resources: []string{"jobs"}},
 }
 

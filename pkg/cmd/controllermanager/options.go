@@ -32,6 +32,8 @@ import (
 	componentbaseoptions "k8s.io/component-base/config/options"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	netutils "k8s.io/utils/net"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/podautoscaler"
 )
 
 func init() {
@@ -86,6 +88,11 @@ type Concurrency struct {
 	CronJob                 int32
 	HorizontalPodAutoscaler int32
 	TTLAfterFinished        int32
+
+	// HorizontalPodAutoscalerConfig holds the --horizontal-pod-autoscaler-*
+	// settings of the HorizontalPodAutoscaler controller (they travel to
+	// the controllers with the worker counts).
+	HorizontalPodAutoscalerConfig podautoscaler.Config
 }
 
 // NewOptions returns the defaults.
@@ -103,6 +110,8 @@ func NewOptions() *Options {
 			CronJob:                 5,
 			HorizontalPodAutoscaler: 5,
 			TTLAfterFinished:        5,
+
+			HorizontalPodAutoscalerConfig: podautoscaler.DefaultConfig(),
 		},
 		LeaderElection: componentbaseconfig.LeaderElectionConfiguration{
 			LeaderElect:       true,
@@ -158,6 +167,17 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"The number of CronJobs that are allowed to sync concurrently.")
 	c.Int32Var(&o.Concurrency.HorizontalPodAutoscaler, "concurrent-horizontal-pod-autoscaler-syncs", o.Concurrency.HorizontalPodAutoscaler,
 		"The number of HorizontalPodAutoscalers that are allowed to sync concurrently.")
+	hpa := &o.Concurrency.HorizontalPodAutoscalerConfig
+	c.DurationVar(&hpa.SyncPeriod, "horizontal-pod-autoscaler-sync-period", hpa.SyncPeriod,
+		"The period for syncing the number of pods in horizontal pod autoscaler.")
+	c.Float64Var(&hpa.Tolerance, "horizontal-pod-autoscaler-tolerance", hpa.Tolerance,
+		"The minimum change (from 1.0) in the desired-to-actual metrics ratio for the horizontal pod autoscaler to consider scaling, unless the autoscaler's behavior sets a tolerance.")
+	c.DurationVar(&hpa.DownscaleStabilizationWindow, "horizontal-pod-autoscaler-downscale-stabilization", hpa.DownscaleStabilizationWindow,
+		"The period for which the autoscaler will look backwards and not scale down below any recommendation it made during that period, unless the autoscaler's behavior sets one.")
+	c.DurationVar(&hpa.CPUInitializationPeriod, "horizontal-pod-autoscaler-cpu-initialization-period", hpa.CPUInitializationPeriod,
+		"The period after pod start when CPU samples might be skipped.")
+	c.DurationVar(&hpa.InitialReadinessDelay, "horizontal-pod-autoscaler-initial-readiness-delay", hpa.InitialReadinessDelay,
+		"The period after pod start during which readiness changes will be treated as initial readiness.")
 	c.Int32Var(&o.Concurrency.TTLAfterFinished, "concurrent-ttl-after-finished-syncs", o.Concurrency.TTLAfterFinished,
 		"The number of finished Jobs the TTL-after-finished controller processes concurrently.")
 
@@ -212,6 +232,10 @@ func (o *Options) Validate() error {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("%s must be at least 1, got %d", name, n))
 		}
+	}
+	if hpa := o.Concurrency.HorizontalPodAutoscalerConfig; hpa.SyncPeriod <= 0 || hpa.Tolerance < 0 || hpa.DownscaleStabilizationWindow < 0 ||
+		hpa.CPUInitializationPeriod < 0 || hpa.InitialReadinessDelay < 0 {
+		errs = append(errs, errors.New("--horizontal-pod-autoscaler-sync-period must be positive, and the other --horizontal-pod-autoscaler-* settings must not be negative"))
 	}
 	if le := o.LeaderElection; le.LeaderElect {
 		if le.ResourceLock != "leases" {

@@ -1,0 +1,177 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package autoscaling
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+)
+
+// TestHorizontalPodAutoscaler runs the autoscaling scenarios in parallel on
+// one cluster.
+func TestHorizontalPodAutoscaler(t *testing.T) {
+	e := startEnv(t)
+	t.Run("scenarios", func(t *testing.T) {
+		t.Run("ExperimentalDeploymentScalesUpAndDown", func(t *testing.T) {
+			t.Parallel()
+			e.testExperimentalDeployment(t)
+		})
+		t.Run("AppsV1Deployment", func(t *testing.T) {
+			t.Parallel()
+			e.testAppsDeployment(t)
+		})
+	})
+}
+
+// testExperimentalDeployment: pods at 200% of their CPU request make the
+// autoscaler (50% target, 1–5 replicas) scale an experimental Deployment up
+// to its maximum; once the running pods report 10%, it scales back to one
+// replica after its 5 s scale-down stabilization window.
+func (e *env) testExperimentalDeployment(t *testing.T) {
+	ns := e.namespace(t, "hpa-experimental")
+	deployments := e.client.ExperimentalV1alpha1().Deployments(ns)
+	_, err := deployments.Create(context.Background(), &v1alpha1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: v1alpha1.DeploymentSpec{
+			Replicas: ptr.To[int32](1),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: podTemplate("web", "200m"),
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating the Deployment: %v", err)
+	}
+	behavior := &v1alpha1.HorizontalPodAutoscalerBehavior{
+		ScaleDown: &v1alpha1.HPAScalingRules{StabilizationWindowSeconds: ptr.To[int32](5)},
+	}
+	ref := v1alpha1.CrossVersionObjectReference{APIVersion: "experimental/v1alpha1", Kind: "Deployment", Name: "web"}
+	if _, err := e.client.ExperimentalV1alpha1().HorizontalPodAutoscalers(ns).Create(context.Background(), cpuHPA("web", ref, behavior), metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating the HorizontalPodAutoscaler: %v", err)
+	}
+
+	// 1 pod at 200% against 50%: the first rescale asks for 4 (or 5 when
+	// the sample is a little above 200m).
+	var scaledUp *v1alpha1.HorizontalPodAutoscaler
+	waitFor(t, "the autoscaler to scale the Deployment up", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		d, err := deployments.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		hpa, err := e.getHPA(ctx, ns, "web")
+		if err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("deployment spec.replicas=%d; hpa %s", *d.Spec.Replicas, describeHPA(hpa))
+		if *d.Spec.Replicas < 4 || hpa.Status.DesiredReplicas < 4 {
+			return false, state, nil
+		}
+		scaledUp = hpa
+		return true, state, nil
+	})
+	expectActive(t, scaledUp)
+	if u, ok := cpuUtilization(scaledUp); !ok || u < 100 {
+		t.Errorf("currentMetrics = %+v, want CPU utilization of at least 100%%", scaledUp.Status.CurrentMetrics)
+	}
+	e.expectRescaleEvent(t, ns, "web", "cpu resource utilization (percentage of request) above target")
+
+	// Every pod at 200%: the autoscaler wants 16+ and is held at maxReplicas.
+	waitFor(t, "the Deployment to run 5 pods, limited by maxReplicas", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		d, err := deployments.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		hpa, err := e.getHPA(ctx, ns, "web")
+		if err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("deployment spec.replicas=%d ready=%d; hpa %s", *d.Spec.Replicas, d.Status.ReadyReplicas, describeHPA(hpa))
+		limited := hpaCondition(hpa, v1alpha1.ScalingLimited)
+		return *d.Spec.Replicas == 5 && d.Status.ReadyReplicas == 5 && d.Status.Replicas == 5 &&
+			limited != nil && limited.Status == corev1.ConditionTrue && limited.Reason == "TooManyReplicas", state, nil
+	})
+
+	// The load goes away: kwok reports what the running pods' annotation
+	// says.
+	if n := e.annotateRunningPods(t, ns, "app=web", "10m"); n != 5 {
+		t.Fatalf("annotated %d pods, want 5", n)
+	}
+	var scaledDown *v1alpha1.HorizontalPodAutoscaler
+	waitFor(t, "the autoscaler to scale the Deployment down to 1", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		d, err := deployments.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		hpa, err := e.getHPA(ctx, ns, "web")
+		if err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("deployment spec.replicas=%d; hpa %s", *d.Spec.Replicas, describeHPA(hpa))
+		if *d.Spec.Replicas != 1 || hpa.Status.DesiredReplicas != 1 {
+			return false, state, nil
+		}
+		scaledDown = hpa
+		return true, state, nil
+	})
+	expectActive(t, scaledDown)
+	if u, ok := cpuUtilization(scaledDown); !ok || u > 20 {
+		t.Errorf("currentMetrics = %+v, want CPU utilization of at most 20%%", scaledDown.Status.CurrentMetrics)
+	}
+	e.expectRescaleEvent(t, ns, "web", "New size: 1; reason: All metrics below target")
+}
+
+// testAppsDeployment: the same autoscaler on an apps/v1 Deployment (pods
+// made by kube-controller-manager) reads and writes its /scale.
+func (e *env) testAppsDeployment(t *testing.T) {
+	ns := e.namespace(t, "hpa-apps")
+	deployments := e.c.KubeClient().AppsV1().Deployments(ns)
+	if _, err := deployments.Create(context.Background(), appsDeployment("api", "200m"), metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating the apps/v1 Deployment: %v", err)
+	}
+	ref := v1alpha1.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "api"}
+	if _, err := e.client.ExperimentalV1alpha1().HorizontalPodAutoscalers(ns).Create(context.Background(), cpuHPA("api", ref, nil), metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating the HorizontalPodAutoscaler: %v", err)
+	}
+	var scaledUp *v1alpha1.HorizontalPodAutoscaler
+	waitFor(t, "the autoscaler to scale the apps/v1 Deployment up", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		d, err := deployments.Get(ctx, "api", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		hpa, err := e.getHPA(ctx, ns, "api")
+		if err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("deployment spec.replicas=%d; hpa %s", *d.Spec.Replicas, describeHPA(hpa))
+		if *d.Spec.Replicas < 4 || hpa.Status.DesiredReplicas < 4 {
+			return false, state, nil
+		}
+		scaledUp = hpa
+		return true, state, nil
+	})
+	expectActive(t, scaledUp)
+	if u, ok := cpuUtilization(scaledUp); !ok || u < 100 {
+		t.Errorf("currentMetrics = %+v, want CPU utilization of at least 100%%", scaledUp.Status.CurrentMetrics)
+	}
+	e.expectRescaleEvent(t, ns, "api", "above target")
+}
