@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build tools test unit integration e2e verify generate run down bench bench-api bench-controllers clean
+.PHONY: all build install-plugin tools test unit integration e2e verify generate run down bench bench-api bench-controllers clean
 
 all: build
 
@@ -11,6 +11,13 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+## install-plugin: install the kubectl plugin (kubectl-experimental and its completion helper kubectl_complete-experimental) into $(GOBIN), default ~/go/bin
+PLUGIN_DIR ?= $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
+install-plugin:
+	@mkdir -p $(PLUGIN_DIR)
+	$(GO) build -o $(PLUGIN_DIR)/kubectl-experimental ./cmd/kubectl-experimental
+	install -m 0755 cmd/kubectl-experimental/kubectl_complete-experimental $(PLUGIN_DIR)/kubectl_complete-experimental
 
 ## tools: build the pinned upstream binaries (kube-apiserver, etcd, kwok, ...) into _output/bin
 tools:

@@ -1,0 +1,265 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package kubectlplugin drives the kubectl-experimental plugin end to end:
+// the built binary, discovered by the pinned kubectl as `kubectl
+// experimental`, against experimental workloads on a local cluster of kwok
+// nodes with workloads-apiserver and workloads-controller-manager.
+package kubectlplugin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
+	"github.com/kube-experimental/workloads-apiserver/test/framework"
+)
+
+const (
+	pollInterval = 250 * time.Millisecond
+	pollTimeout  = 2 * time.Minute
+	nodes        = 3
+)
+
+// env is the running cluster with clients.
+type env struct {
+	c      *framework.Cluster
+	client clientset.Interface
+	// pathDir holds the plugin's completion helper; it follows _output/bin
+	// on PATH when kubectl runs.
+	pathDir string
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *env
+	sharedErr  error
+	sharedStop func() error
+)
+
+// TestMain stops the shared cluster after the tests; its logs are kept when
+// a test failed.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedStop != nil {
+		if err := sharedStop(); err != nil {
+			log.Printf("stopping the shared cluster: %v", err)
+		}
+		if code == 0 {
+			os.RemoveAll(shared.c.RunDir)
+		} else {
+			log.Printf("shared cluster logs kept in %s", shared.c.LogDir)
+		}
+	}
+	os.Exit(code)
+}
+
+// sharedEnv returns the cluster shared by the tests, starting it on first
+// use.
+func sharedEnv(t *testing.T) *env {
+	t.Helper()
+	framework.SkipIfNoControlPlane(t)
+	root, err := framework.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := filepath.Join(root, "_output", "bin", "kubectl-experimental")
+	if _, err := os.Stat(plugin); err != nil {
+		t.Fatalf("%s not found: run `make build` first (%v)", plugin, err)
+	}
+	sharedOnce.Do(func() {
+		opts := framework.Options{
+			Nodes:                          nodes,
+			WorkloadsAPIServer:             true,
+			WorkloadsAPIServerArgs:         []string{"--runtime-config=experimental/v1alpha1=true"},
+			WorkloadsControllerManager:     true,
+			WorkloadsControllerManagerArgs: []string{"--v=2"},
+			KeepRunDir:                     true,
+		}
+		c, stop, err := framework.Start(context.Background(), opts, framework.LoggerFunc(log.Printf))
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		sharedStop = stop
+		client, err := clientset.NewForConfig(c.RestConfig())
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		// kubectl finds the plugin in _output/bin on PATH; the completion
+		// helper shipped next to its sources gets a directory of its own.
+		pathDir := filepath.Join(c.RunDir, "completion-helper")
+		if err := os.MkdirAll(pathDir, 0o755); err != nil {
+			sharedErr = err
+			return
+		}
+		helper := filepath.Join(root, "cmd", "kubectl-experimental", "kubectl_complete-experimental")
+		if err := os.Symlink(helper, filepath.Join(pathDir, "kubectl_complete-experimental")); err != nil {
+			sharedErr = err
+			return
+		}
+		shared = &env{c: c, client: client, pathDir: pathDir}
+	})
+	if sharedErr != nil {
+		t.Fatalf("starting the shared cluster: %v", sharedErr)
+	}
+	return shared
+}
+
+// namespace creates a namespace for the test and deletes it afterwards.
+func (e *env) namespace(t *testing.T, name string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := e.c.KubeClient().CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating namespace %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = e.c.KubeClient().CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+	return name
+}
+
+// kubectl runs the pinned kubectl with args; PATH starts with _output/bin
+// so `kubectl experimental` resolves to the built plugin, and KUBECONFIG
+// points at the cluster.
+func (e *env) kubectl(args ...string) (string, string, error) {
+	cmd := exec.CommandContext(e.c.Context(), e.c.KubectlPath(), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(),
+		"PATH="+e.c.BinDir+string(os.PathListSeparator)+e.pathDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"KUBECONFIG="+e.c.KubeconfigPath,
+		"HOME="+filepath.Join(e.c.RunDir, "home"),
+	)
+	err := cmd.Run()
+	if err != nil {
+		err = fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
+	}
+	return out.String(), errb.String(), err
+}
+
+// plugin runs `kubectl experimental -n ns args...` and fails the test on error.
+func (e *env) plugin(t *testing.T, ns string, args ...string) string {
+	t.Helper()
+	out, errOut, err := e.pluginErr(ns, args...)
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
+	}
+	return out
+}
+
+func (e *env) pluginErr(ns string, args ...string) (string, string, error) {
+	return e.kubectl(append([]string{"experimental", "-n", ns}, args...)...)
+}
+
+func poll(t *testing.T, what string, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	if err := wait.PollUntilContextTimeout(context.Background(), pollInterval, pollTimeout, true, cond); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func podTemplate(app, image string) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
+		Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "main", Image: image}},
+		},
+	}
+}
+
+func selector(app string) *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}
+}
+
+// newDeployment creates a Deployment selecting app=<name> after mutate.
+func (e *env) newDeployment(t *testing.T, ns, name string, replicas int32, mutate func(*v1alpha1.Deployment)) *v1alpha1.Deployment {
+	t.Helper()
+	d := &v1alpha1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: v1alpha1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: selector(name),
+			Template: podTemplate(name, "registry.example/app:1.0"),
+		},
+	}
+	if mutate != nil {
+		mutate(d)
+	}
+	created, err := e.client.ExperimentalV1alpha1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating Deployment %s/%s: %v", ns, name, err)
+	}
+	return created
+}
+
+// newDaemonSet creates a RollingUpdate DaemonSet selecting app=<name>.
+func (e *env) newDaemonSet(t *testing.T, ns, name string) *v1alpha1.DaemonSet {
+	t.Helper()
+	ds := &v1alpha1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: v1alpha1.DaemonSetSpec{
+			Selector:       selector(name),
+			Template:       podTemplate(name, "registry.example/agent:1.0"),
+			UpdateStrategy: v1alpha1.DaemonSetUpdateStrategy{Type: v1alpha1.RollingUpdateDaemonSetStrategyType},
+		},
+	}
+	created, err := e.client.ExperimentalV1alpha1().DaemonSets(ns).Create(context.Background(), ds, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating DaemonSet %s/%s: %v", ns, name, err)
+	}
+	return created
+}
+
+func (e *env) getDeployment(t *testing.T, ns, name string) *v1alpha1.Deployment {
+	t.Helper()
+	d, err := e.client.ExperimentalV1alpha1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("getting Deployment %s/%s: %v", ns, name, err)
+	}
+	return d
+}
+
+// ownedReplicaSets lists the ReplicaSets the Deployment controls.
+func (e *env) ownedReplicaSets(ctx context.Context, d *v1alpha1.Deployment) ([]v1alpha1.ReplicaSet, error) {
+	list, err := e.client.ExperimentalV1alpha1().ReplicaSets(d.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var out []v1alpha1.ReplicaSet
+	for _, rs := range list.Items {
+		if metav1.IsControlledBy(&rs, d) {
+			out = append(out, rs)
+		}
+	}
+	return out, nil
+}
