@@ -49,6 +49,7 @@ type options struct {
 	rounds          int
 	out             string
 	runDir          string
+	auditLog        string
 	keepRunDir      bool
 	phaseTimeout    time.Duration
 	timeout         time.Duration
@@ -64,7 +65,8 @@ func main() {
 	fs.IntVar(&o.rounds, "rounds", 2, "rounds of every comparison; the order alternates, times are averaged and writes summed")
 	fs.StringVar(&o.out, "out", filepath.Join("_output", "bench", "controllers.md"), "markdown report (relative to the repository root unless absolute)")
 	fs.StringVar(&o.runDir, "run-dir", "", "cluster run directory (default: a new temporary directory)")
-	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs, audit log)")
+	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs)")
+	fs.StringVar(&o.auditLog, "audit-log", "", "where kube-apiserver writes the audit log of the run's writes (default: a temporary file, removed)")
 	fs.DurationVar(&o.phaseTimeout, "phase-timeout", 10*time.Minute, "bound on each measured phase")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Minute, "bound on the whole run")
 	klog.InitFlags(fs)
@@ -106,6 +108,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	audit := controllers.AuditLog{Path: filepath.Join(auditDir, "audit.log")}
+	if o.auditLog != "" {
+		audit.Path = o.auditLog
+	}
 
 	clientFlags := []string{"--kube-api-qps=" + strconv.Itoa(o.qps), "--kube-api-burst=" + strconv.Itoa(o.burst)}
 	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
