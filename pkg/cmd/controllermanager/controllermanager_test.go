@@ -77,20 +77,26 @@ func TestDiscoveryBasedEnabling(t *testing.T) {
 		t.Fatalf("available resources = %v", got)
 	}
 
-	start, skipped := controllersToStart([]string{"replicaset", "deployment", "job"}, available)
-	if len(start) != 0 {
-		t.Errorf("started %v; replicaset lacks its resource and the others are not implemented", start)
+	start, skipped := controllersToStart(controllerDescriptors, []string{"replicaset", "deployment", "job"}, available)
+	if names := descriptorNames(start); fmt.Sprint(names) != "[job]" {
+		t.Errorf("started %v; want only job (the others lack replicasets)", names)
 	}
-	if !strings.Contains(skipped["replicaset"], "does not serve experimental/v1alpha1 replicasets") {
-		t.Errorf("replicaset skipped because %q", skipped["replicaset"])
-	}
-	if skipped["job"] != "not implemented in this release" {
-		t.Errorf("job skipped because %q", skipped["job"])
+	for name, missing := range map[string]string{"replicaset": "replicasets", "deployment": "replicasets"} {
+		if !strings.Contains(skipped[name], "does not serve experimental/v1alpha1 "+missing) {
+			t.Errorf("%s skipped because %q", name, skipped[name])
+		}
 	}
 
-	start, skipped = controllersToStart([]string{"replicaset"}, sets.New("replicasets", "jobs"))
+	start, skipped = controllersToStart(controllerDescriptors, []string{"replicaset"}, sets.New("replicasets", "jobs"))
 	if len(start) != 1 || start[0].Name != "replicaset" || len(skipped) != 0 {
 		t.Errorf("start %v skipped %v; want replicaset started", start, skipped)
+	}
+
+	// A known controller without an implementation is skipped, not started.
+	planned := []Descriptor{{Name: "planned", Resources: []string{"jobs"}}}
+	start, skipped = controllersToStart(planned, []string{"planned"}, available)
+	if len(start) != 0 || skipped["planned"] != "not implemented in this release" {
+		t.Errorf("start %v skipped %v; want planned skipped as not implemented", start, skipped)
 	}
 
 	// A group that is not served at all is an error (Run keeps waiting).
@@ -131,4 +137,12 @@ func TestPerControllerUserAgent(t *testing.T) {
 func mustConfig(t *testing.T) *rest.Config {
 	t.Helper()
 	return &rest.Config{Host: "https://127.0.0.1:6443"}
+}
+
+func descriptorNames(ds []Descriptor) []string {
+	out := make([]string, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, d.Name)
+	}
+	return out
 }

@@ -87,10 +87,10 @@ var controllerDescriptors = []Descriptor{
 	{Name: "replicaset", Resources: []string{"replicasets"}, Init: newReplicaSetController},
 	{Name: "deployment", Resources: []string{"deployments", "replicasets"}, Init: newDeploymentController},
 	{Name: "daemonset", Resources: []string{"daemonsets"}, Init: newDaemonSetController},
-	{Name: "job", Resources: []string{"jobs"}},
+	{Name: "job", Resources: []string{"jobs"}, Init: newJobController},
 	{Name: "cronjob", Resources: []string{"cronjobs", "jobs"}},
 	{Name: "horizontalpodautoscaling", Resources: []string{"horizontalpodautoscalers"}, Init: newHorizontalPodAutoscalerController},
-	{Name: "ttl-after-finished", Resources: []string{"jobs"}},
+	{Name: "ttl-after-finished", Resources: []string{"jobs"}, Init: newTTLAfterFinishedController},
 }
 
 // KnownControllers returns the names --controllers accepts.

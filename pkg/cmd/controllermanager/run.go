@@ -220,7 +220,7 @@ func startControllers(ctx context.Context, c *Config, enabled []string, broadcas
 		}
 		return err
 	}
-	toStart, skipped := controllersToStart(enabled, available)
+	toStart, skipped := controllersToStart(controllerDescriptors, enabled, available)
 	for name, why := range skipped {
 		logger.Info("Skipping controller", "controller", name, "reason", why)
 	}
@@ -281,11 +281,11 @@ func startControllers(ctx context.Context, c *Config, enabled []string, broadcas
 
 // controllersToStart returns the enabled controllers that are implemented
 // and whose resources are available, and why the others are skipped.
-func controllersToStart(enabled []string, available sets.Set[string]) ([]Descriptor, map[string]string) {
+func controllersToStart(descriptors []Descriptor, enabled []string, available sets.Set[string]) ([]Descriptor, map[string]string) {
 	on := sets.New(enabled...)
 	var start []Descriptor
 	skipped := map[string]string{}
-	for _, d := range controllerDescriptors {
+	for _, d := range descriptors {
 		if !on.Has(d.Name) {
 			continue
 		}
