@@ -88,7 +88,7 @@ var controllerDescriptors = []Descriptor{
 	{Name: "deployment", Resources: []string{"deployments", "replicasets"}, Init: newDeploymentController},
 	{Name: "daemonset", Resources: []string{"daemonsets"}, Init: newDaemonSetController},
 	{Name: "job", Resources: []string{"jobs"}, Init: newJobController},
-	{Name: "cronjob", Resources: []string{"cronjobs", "jobs"}},
+	{Name: "cronjob", Resources: []string{"cronjobs", "jobs"}, Init: newCronJobController},
 	{Name: "horizontalpodautoscaling", Resources: []string{"horizontalpodautoscalers"}, Init: newHorizontalPodAutoscalerController},
 	{Name: "ttl-after-finished", Resources: []string{"jobs"}, Init: newTTLAfterFinishedController},
 }
