@@ -56,7 +56,7 @@ bench: bench-api bench-controllers
 bench-api: tools build
 	$(GO) run ./bench/cmd/apibench $(BENCH_FLAGS)
 
-## bench-controllers: workloads-controller-manager vs kube-controller-manager on 500 kwok nodes (DaemonSet, Deployment create and rollout); writes _output/bench/controllers.md (CONTROLLER_BENCH_FLAGS passes flags)
+## bench-controllers: workloads-controller-manager vs kube-controller-manager on 500 kwok nodes (DaemonSet, Deployment create and rollout, Job, CronJob lag); writes _output/bench/controllers.md (CONTROLLER_BENCH_FLAGS passes flags)
 bench-controllers: tools build
 	$(GO) run ./bench/cmd/controllerbench $(CONTROLLER_BENCH_FLAGS)
 

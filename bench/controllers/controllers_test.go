@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,6 +109,39 @@ func TestRowsAndMarkdown(t *testing.T) {
 	for _, want := range []string{"| DaemonSet | create | 10 | 10s | 5s | 0.50× | 2.00 | 3.00 | 1.50× |", "time PASS (0.500×)", "writes MISS (1.500×)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestLagOf(t *testing.T) {
+	scheduled := time.Date(2026, 11, 26, 22, 0, 0, 0, time.UTC)
+	name := fmt.Sprintf("bench-0007-%d", scheduled.Unix()/60)
+	lag, ok := lagOf(name, scheduled.Add(1500*time.Millisecond))
+	if !ok || lag != 1500*time.Millisecond {
+		t.Errorf("lagOf(%s) = %s, %v; want 1.5s", name, lag, ok)
+	}
+	if _, ok := lagOf("bench-manual", scheduled); ok {
+		t.Error("a name without a minute suffix gave a lag")
+	}
+}
+
+func TestLagMarkdown(t *testing.T) {
+	ms := []LagMeasurement{
+		{Implementation: Upstream, CronJobs: 4, Lags: []time.Duration{1 * time.Second, 2 * time.Second}},
+		{Implementation: Ours, CronJobs: 4, Lags: []time.Duration{500 * time.Millisecond, 3 * time.Second}},
+		{Implementation: Upstream, CronJobs: 4, Lags: []time.Duration{3 * time.Second, 4 * time.Second}},
+		{Implementation: Ours, CronJobs: 4, Lags: []time.Duration{1 * time.Second, 1 * time.Second}},
+	}
+	md := LagMarkdown(ms)
+	// Pooled: upstream 1,2,3,4s (p50 2s, p99 4s); ours 0.5,1,1,3s (p50 1s, p99 3s).
+	for _, want := range []string{
+		"| " + string(Upstream) + " | 4 | 4 | 2s | 4s | 4s |",
+		"| " + string(Ours) + " | 4 | 4 | 1s | 3s | 3s |",
+		"CronJob lag p50: PASS (0.500×)",
+		"CronJob lag p99: PASS (0.750×)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("lag report lacks %q:\n%s", want, md)
 		}
 	}
 }

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -113,4 +114,41 @@ func verdict(ok bool) string {
 		return "PASS"
 	}
 	return "MISS"
+}
+
+// LagMarkdown renders the CronJob schedule lags: per implementation, all
+// firings pooled, with the ratios of ours to upstream.
+func LagMarkdown(ms []LagMeasurement) string {
+	pooled := map[Implementation]*LagMeasurement{}
+	for _, m := range ms {
+		p, ok := pooled[m.Implementation]
+		if !ok {
+			p = &LagMeasurement{Implementation: m.Implementation}
+			pooled[m.Implementation] = p
+		}
+		p.CronJobs = m.CronJobs
+		p.Lags = append(p.Lags, m.Lags...)
+	}
+	for _, p := range pooled {
+		slices.Sort(p.Lags)
+	}
+	var b strings.Builder
+	b.WriteString("CronJob schedule lag (scheduled minute to the Job's ADDED event at a watch):\n\n")
+	b.WriteString("| implementation | CronJobs | Jobs | p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, impl := range []Implementation{Upstream, Ours} {
+		p, ok := pooled[impl]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s |\n", impl, p.CronJobs, len(p.Lags),
+			p.Percentile(0.5).Round(time.Millisecond), p.Percentile(0.99).Round(time.Millisecond), p.Percentile(1).Round(time.Millisecond))
+	}
+	up, okU := pooled[Upstream]
+	our, okO := pooled[Ours]
+	if okU && okO && up.Percentile(0.5) > 0 && up.Percentile(0.99) > 0 {
+		r50 := float64(our.Percentile(0.5)) / float64(up.Percentile(0.5))
+		r99 := float64(our.Percentile(0.99)) / float64(up.Percentile(0.99))
+		fmt.Fprintf(&b, "\n- CronJob lag p50: %s (%.3f×)\n- CronJob lag p99: %s (%.3f×)\n", verdict(r50 <= 1), r50, verdict(r99 <= 1), r99)
+	}
+	return b.String()
 }

@@ -42,8 +42,8 @@ import (
 type Implementation string
 
 const (
-	Upstream Implementation = "kube-controller-manager (apps/v1)"
-	Ours     Implementation = "workloads-controller-manager (experimental/v1alpha1)"
+	Upstream Implementation = "kube-controller-manager"
+	Ours     Implementation = "workloads-controller-manager"
 )
 
 // Target is one implementation's workload API: create the workload, report
@@ -261,7 +261,7 @@ func (r *Runner) Run(ctx context.Context, t Target, ns string, pods int) ([]Meas
 		}
 		delete(writes, "coordination.k8s.io/leases")
 		m := Measurement{Workload: t.workload, Phase: name, Implementation: t.Implementation, Pods: pods, Duration: took, Writes: writes}
-		r.Logf("%s %s, %s: %d pods available in %s, %d writes (%.2f per pod) %v",
+		r.Logf("%s %s, %s: done with %d pods in %s, %d writes (%.2f per pod) %v",
 			t.workload, name, t.Implementation, pods, took.Round(time.Millisecond), writes.Total(), m.WritesPerPod(), map[string]int(writes))
 		out = append(out, m)
 		return nil

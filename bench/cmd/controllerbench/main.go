@@ -33,9 +33,11 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/klog/v2"
 
 	"github.com/kube-experimental/workloads-apiserver/bench/controllers"
@@ -47,6 +49,10 @@ type options struct {
 	nodes, replicas int
 	qps, burst      int
 	rounds          int
+	scenarios       string
+	jobCompletions  int
+	jobParallelism  int
+	cronJobs        int
 	out             string
 	runDir          string
 	auditLog        string
@@ -62,6 +68,10 @@ func main() {
 	fs.IntVar(&o.replicas, "replicas", 500, "Deployment replicas")
 	fs.IntVar(&o.qps, "kube-api-qps", 200, "client QPS of both controller managers")
 	fs.IntVar(&o.burst, "kube-api-burst", 400, "client burst of both controller managers")
+	fs.StringVar(&o.scenarios, "scenarios", "daemonset,deployment,job,cronjob", "comma-separated scenarios to run: daemonset, deployment, job, cronjob")
+	fs.IntVar(&o.jobCompletions, "job-completions", 1000, "completions of the Job (pods succeed a second after they start)")
+	fs.IntVar(&o.jobParallelism, "job-parallelism", 100, "parallelism of the Job")
+	fs.IntVar(&o.cronJobs, "cronjobs", 500, "CronJobs firing every minute (their Jobs are created suspended)")
 	fs.IntVar(&o.rounds, "rounds", 2, "rounds of every comparison; the order alternates, times are averaged and writes summed")
 	fs.StringVar(&o.out, "out", filepath.Join("_output", "bench", "controllers.md"), "markdown report (relative to the repository root unless absolute)")
 	fs.StringVar(&o.runDir, "run-dir", "", "cluster run directory (default: a new temporary directory)")
@@ -120,7 +130,7 @@ func run(ctx context.Context, o options) error {
 		Verbosity:  -1,
 		Nodes:      o.nodes,
 		Controllers: append(slices.Clone(framework.DefaultControllers),
-			"daemonset", "deployment", "replicaset"),
+			"daemonset", "deployment", "replicaset", "job", "cronjob"),
 		KubeControllerManagerArgs: clientFlags,
 		KubeAPIServerArgs: []string{
 			"--audit-policy-file=" + policy,
@@ -131,7 +141,7 @@ func run(ctx context.Context, o options) error {
 		WorkloadsAPIServer:         true,
 		WorkloadsControllerManager: true,
 		WorkloadsControllerManagerArgs: append(slices.Clone(clientFlags),
-			"--controllers=daemonset,deployment,replicaset", "--leader-elect=false"),
+			"--controllers=daemonset,deployment,replicaset,job,cronjob", "--leader-elect=false"),
 		StartTimeout: 5 * time.Minute,
 	}, framework.LoggerFunc(logf))
 	if err != nil {
@@ -151,6 +161,8 @@ func run(ctx context.Context, o options) error {
 
 	var ms []controllers.Measurement
 	began := time.Now()
+	run := sets.New(strings.Split(o.scenarios, ",")...)
+	var lags []controllers.LagMeasurement
 	// Each round runs every pair; odd rounds run ours first, so neither side
 	// always meets a warmer cluster.
 	for round := range o.rounds {
@@ -159,9 +171,13 @@ func run(ctx context.Context, o options) error {
 			targets []controllers.Target
 			pods    int
 		}{
-			{"ds", controllers.DaemonSetTargets(kube, ours, o.nodes), o.nodes},
-			{"deploy", controllers.DeploymentTargets(kube, ours, o.replicas), o.replicas},
+			{"daemonset", controllers.DaemonSetTargets(kube, ours, o.nodes), o.nodes},
+			{"deployment", controllers.DeploymentTargets(kube, ours, o.replicas), o.replicas},
+			{"job", controllers.JobTargets(kube, ours, o.jobCompletions, o.jobParallelism), o.jobCompletions},
 		} {
+			if !run.Has(pair.name) {
+				continue
+			}
 			if round%2 == 1 {
 				slices.Reverse(pair.targets)
 			}
@@ -173,15 +189,31 @@ func run(ctx context.Context, o options) error {
 				ms = append(ms, m...)
 			}
 		}
+		if run.Has("cronjob") {
+			targets := controllers.CronJobTargets(kube, ours)
+			if round%2 == 1 {
+				slices.Reverse(targets)
+			}
+			for i, t := range targets {
+				m, err := runner.RunCronJobs(ctx, t, fmt.Sprintf("bench-cronjob-%d-%d", round, i), o.cronJobs)
+				if err != nil {
+					return err
+				}
+				lags = append(lags, m)
+			}
+		}
 	}
 	kubeVersion := "unknown"
 	if v, err := kube.Discovery().ServerVersion(); err == nil {
 		kubeVersion = v.GitVersion
 	}
-	header := fmt.Sprintf("# Controller benchmark\n\nrun %s, took %s; kube %s, %d CPUs, %s; %d kwok nodes, %d Deployment replicas; both controller managers at %d QPS / %d burst; %d rounds, alternating which runs first; times are means, writes per pod are over all rounds.",
+	header := fmt.Sprintf("# Controller benchmark\n\nrun %s, took %s; kube %s, %d CPUs, %s; %d kwok nodes, %d Deployment replicas, a Job of %d completions at parallelism %d, %d CronJobs; both controller managers at %d QPS / %d burst; %d rounds, alternating which runs first; times are means, writes per pod are over all rounds.",
 		began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second), kubeVersion, runtime.NumCPU(), runtime.Version(),
-		o.nodes, o.replicas, o.qps, o.burst, o.rounds)
+		o.nodes, o.replicas, o.jobCompletions, o.jobParallelism, o.cronJobs, o.qps, o.burst, o.rounds)
 	report := controllers.Markdown(controllers.Rows(ms), header)
+	if len(lags) > 0 {
+		report += "\n" + controllers.LagMarkdown(lags)
+	}
 	fmt.Println()
 	fmt.Println(report)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {

@@ -1,0 +1,265 @@
+/*
+Copyright The workloads-apiserver Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
+	"github.com/kube-experimental/workloads-apiserver/test/framework"
+)
+
+// jobPodTemplate is a pod that the local cluster's kwok stages complete
+// after a second.
+func jobPodTemplate() corev1.PodTemplateSpec {
+	t := podTemplate()
+	t.Labels = map[string]string{"app": workloadName + "-job"}
+	t.Annotations = map[string]string{framework.AnnotationSucceedAfter: "1s"}
+	t.Spec.RestartPolicy = corev1.RestartPolicyNever
+	return t
+}
+
+func jobFinished(conds []batchv1.JobCondition) bool {
+	for _, c := range conds {
+		if (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+// JobTargets are the two Job implementations: one Job of completions pods,
+// parallelism at a time; done when the Job is Complete.
+func JobTargets(kube kubernetes.Interface, ours clientset.Interface, completions, parallelism int) []Target {
+	c, p := int32(completions), int32(parallelism)
+	return []Target{{
+		Implementation: Upstream,
+		Agent:          UpstreamAgent("job-controller"),
+		workload:       "Job",
+		create: func(ctx context.Context, ns string) error {
+			_, err := kube.BatchV1().Jobs(ns).Create(ctx, &batchv1.Job{
+				ObjectMeta: metav1.ObjectMeta{Name: workloadName},
+				Spec: batchv1.JobSpec{Completions: ptr.To(c), Parallelism: ptr.To(p), BackoffLimit: ptr.To[int32](100),
+					Template: jobPodTemplate()},
+			}, metav1.CreateOptions{})
+			return err
+		},
+		done: func(ctx context.Context, ns string) (bool, error) {
+			j, err := kube.BatchV1().Jobs(ns).Get(ctx, workloadName, metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			return jobFinished(j.Status.Conditions), nil
+		},
+		delete: func(ctx context.Context, ns string) error {
+			return kube.BatchV1().Jobs(ns).Delete(ctx, workloadName, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
+		},
+	}, {
+		Implementation: Ours,
+		Agent:          OurAgent("job"),
+		workload:       "Job",
+		create: func(ctx context.Context, ns string) error {
+			_, err := ours.ExperimentalV1alpha1().Jobs(ns).Create(ctx, &v1alpha1.Job{
+				ObjectMeta: metav1.ObjectMeta{Name: workloadName},
+				Spec: v1alpha1.JobSpec{Completions: ptr.To(c), Parallelism: ptr.To(p), BackoffLimit: ptr.To[int32](100),
+					Template: jobPodTemplate()},
+			}, metav1.CreateOptions{})
+			return err
+		},
+		done: func(ctx context.Context, ns string) (bool, error) {
+			j, err := ours.ExperimentalV1alpha1().Jobs(ns).Get(ctx, workloadName, metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			for _, c := range j.Status.Conditions {
+				if (c.Type == v1alpha1.JobComplete || c.Type == v1alpha1.JobFailed) && c.Status == corev1.ConditionTrue {
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+		delete: func(ctx context.Context, ns string) error {
+			return ours.ExperimentalV1alpha1().Jobs(ns).Delete(ctx, workloadName, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
+		},
+	}}
+}
+
+// CronTarget is one CronJob implementation for the schedule-lag scenario.
+type CronTarget struct {
+	Implementation Implementation
+	// Agent matches the user agent that creates the Jobs.
+	Agent func(userAgent string) bool
+	// create makes CronJob name firing every minute; its Jobs are created
+	// suspended, so only the CronJob controller is measured.
+	create func(ctx context.Context, ns, name string) error
+	// suspend stops CronJob name from firing again.
+	suspend func(ctx context.Context, ns, name string) error
+	// watchJobs watches the Jobs in ns.
+	watchJobs func(ctx context.Context, ns string) (watch.Interface, error)
+}
+
+var suspendPatch = []byte(`{"spec":{"suspend":true}}`)
+
+// CronJobTargets are the two CronJob implementations.
+func CronJobTargets(kube kubernetes.Interface, ours clientset.Interface) []CronTarget {
+	template := jobPodTemplate()
+	return []CronTarget{{
+		Implementation: Upstream,
+		Agent:          UpstreamAgent("cronjob-controller"),
+		create: func(ctx context.Context, ns, name string) error {
+			_, err := kube.BatchV1().CronJobs(ns).Create(ctx, &batchv1.CronJob{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Spec: batchv1.CronJobSpec{Schedule: "* * * * *", JobTemplate: batchv1.JobTemplateSpec{
+					Spec: batchv1.JobSpec{Suspend: ptr.To(true), Template: template}}},
+			}, metav1.CreateOptions{})
+			return err
+		},
+		suspend: func(ctx context.Context, ns, name string) error {
+			_, err := kube.BatchV1().CronJobs(ns).Patch(ctx, name, types.MergePatchType, suspendPatch, metav1.PatchOptions{})
+			return err
+		},
+		watchJobs: func(ctx context.Context, ns string) (watch.Interface, error) {
+			return kube.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{})
+		},
+	}, {
+		Implementation: Ours,
+		Agent:          OurAgent("cronjob"),
+		create: func(ctx context.Context, ns, name string) error {
+			_, err := ours.ExperimentalV1alpha1().CronJobs(ns).Create(ctx, &v1alpha1.CronJob{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Spec: v1alpha1.CronJobSpec{Schedule: "* * * * *", JobTemplate: v1alpha1.JobTemplateSpec{
+					Spec: v1alpha1.JobSpec{Suspend: ptr.To(true), Template: template}}},
+			}, metav1.CreateOptions{})
+			return err
+		},
+		suspend: func(ctx context.Context, ns, name string) error {
+			_, err := ours.ExperimentalV1alpha1().CronJobs(ns).Patch(ctx, name, types.MergePatchType, suspendPatch, metav1.PatchOptions{})
+			return err
+		},
+		watchJobs: func(ctx context.Context, ns string) (watch.Interface, error) {
+			return ours.ExperimentalV1alpha1().Jobs(ns).Watch(ctx, metav1.ListOptions{})
+		},
+	}}
+}
+
+// LagMeasurement is the schedule lag of the Jobs one firing created: from
+// the scheduled minute to the Job's ADDED event at a watch of the benchmark.
+type LagMeasurement struct {
+	Implementation Implementation
+	CronJobs       int
+	Lags           []time.Duration // sorted
+}
+
+// Percentile returns the q-th (0..1) percentile of the lags (nearest rank).
+func (m LagMeasurement) Percentile(q float64) time.Duration {
+	if len(m.Lags) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(m.Lags)))) - 1
+	i = max(0, min(i, len(m.Lags)-1))
+	return m.Lags[i]
+}
+
+// RunCronJobs creates count CronJobs firing every minute in ns, waits until
+// the first firing created a Job for each, and suspends them. Each Job's lag
+// is from its scheduled minute (the number its name ends in, for both
+// implementations) to its ADDED event.
+func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count int) (LagMeasurement, error) {
+	m := LagMeasurement{Implementation: t.Implementation, CronJobs: count}
+	if _, err := r.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return m, fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	w, err := t.watchJobs(ctx, ns)
+	if err != nil {
+		return m, fmt.Errorf("watching Jobs: %w", err)
+	}
+	defer w.Stop()
+	names := make([]string, count)
+	for i := range count {
+		names[i] = fmt.Sprintf("%s-%04d", workloadName, i)
+		if err := t.create(ctx, ns, names[i]); err != nil {
+			return m, fmt.Errorf("creating CronJob %s: %w", names[i], err)
+		}
+	}
+	seen := map[string]bool{}
+	timeout := time.NewTimer(r.Timeout)
+	defer timeout.Stop()
+	for len(seen) < count {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return m, fmt.Errorf("the Job watch of %s closed after %d of %d Jobs", t.Implementation, len(seen), count)
+			}
+			if ev.Type != watch.Added {
+				continue
+			}
+			obj, err := meta.Accessor(ev.Object)
+			if err != nil || seen[obj.GetName()] {
+				continue
+			}
+			lag, ok := lagOf(obj.GetName(), time.Now())
+			if !ok {
+				continue
+			}
+			seen[obj.GetName()] = true
+			m.Lags = append(m.Lags, lag)
+		case <-timeout.C:
+			return m, fmt.Errorf("%s created %d of %d Jobs within %s", t.Implementation, len(seen), count, r.Timeout)
+		case <-ctx.Done():
+			return m, ctx.Err()
+		}
+	}
+	for _, name := range names {
+		if err := t.suspend(ctx, ns, name); err != nil {
+			return m, fmt.Errorf("suspending CronJob %s: %w", name, err)
+		}
+	}
+	slices.Sort(m.Lags)
+	r.Logf("CronJob firing, %s: %d Jobs, lag p50 %s p99 %s", t.Implementation, len(m.Lags), m.Percentile(0.5), m.Percentile(0.99))
+	return m, nil
+}
+
+// lagOf is the time from the scheduled minute a CronJob's Job is named after
+// (<cronjob>-<minutes since the epoch>) to at.
+func lagOf(jobName string, at time.Time) (time.Duration, bool) {
+	i := strings.LastIndex(jobName, "-")
+	if i < 0 {
+		return 0, false
+	}
+	minutes, err := strconv.ParseInt(jobName[i+1:], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return at.Sub(time.Unix(minutes*60, 0)), true
+}
