@@ -50,6 +50,7 @@ type options struct {
 	qps, burst      int
 	rounds          int
 	scenarios       string
+	oursArgs        []string
 	jobCompletions  int
 	jobParallelism  int
 	cronJobs        int
@@ -72,6 +73,10 @@ func main() {
 	fs.IntVar(&o.jobCompletions, "job-completions", 1000, "completions of the Job (pods succeed a second after they start)")
 	fs.IntVar(&o.jobParallelism, "job-parallelism", 100, "parallelism of the Job")
 	fs.IntVar(&o.cronJobs, "cronjobs", 500, "CronJobs firing every minute (their Jobs are created suspended)")
+	fs.Func("ours-arg", "an extra workloads-controller-manager flag, e.g. --ours-arg=--concurrent-cron-job-syncs=10 (repeatable; the report says which were given)", func(v string) error {
+		o.oursArgs = append(o.oursArgs, v)
+		return nil
+	})
 	fs.IntVar(&o.rounds, "rounds", 2, "rounds of every comparison; the order alternates, times are averaged and writes summed")
 	fs.StringVar(&o.out, "out", filepath.Join("_output", "bench", "controllers.md"), "markdown report (relative to the repository root unless absolute)")
 	fs.StringVar(&o.runDir, "run-dir", "", "cluster run directory (default: a new temporary directory)")
@@ -140,8 +145,8 @@ func run(ctx context.Context, o options) error {
 		},
 		WorkloadsAPIServer:         true,
 		WorkloadsControllerManager: true,
-		WorkloadsControllerManagerArgs: append(slices.Clone(clientFlags),
-			"--controllers=daemonset,deployment,replicaset,job,cronjob", "--leader-elect=false"),
+		WorkloadsControllerManagerArgs: append(append(slices.Clone(clientFlags),
+			"--controllers=daemonset,deployment,replicaset,job,cronjob", "--leader-elect=false"), o.oursArgs...),
 		StartTimeout: 5 * time.Minute,
 	}, framework.LoggerFunc(logf))
 	if err != nil {
@@ -210,6 +215,9 @@ func run(ctx context.Context, o options) error {
 	header := fmt.Sprintf("# Controller benchmark\n\nrun %s, took %s; kube %s, %d CPUs, %s; %d kwok nodes, %d Deployment replicas, a Job of %d completions at parallelism %d, %d CronJobs; both controller managers at %d QPS / %d burst; %d rounds, alternating which runs first; times are means, writes per pod are over all rounds.",
 		began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second), kubeVersion, runtime.NumCPU(), runtime.Version(),
 		o.nodes, o.replicas, o.jobCompletions, o.jobParallelism, o.cronJobs, o.qps, o.burst, o.rounds)
+	if len(o.oursArgs) > 0 {
+		header += fmt.Sprintf(" workloads-controller-manager was given %v.", o.oursArgs)
+	}
 	report := controllers.Markdown(controllers.Rows(ms), header)
 	if len(lags) > 0 {
 		report += "\n" + controllers.LagMarkdown(lags)
