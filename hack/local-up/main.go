@@ -119,6 +119,8 @@ registered in kube-apiserver at %s. Logs: %s
   kubectl apply -f artifacts/examples/
   kubectl get experimental
   kubectl get xdeploy -o wide
+  kubectl apply -f artifacts/local-demo/   # a Job, a CronJob and an autoscaler made for kwok nodes
+  kubectl get xjob,xcj,xhpa,xdeploy -w
 
 `, time.Since(started).Seconds(), cluster.WorkloadsAPIServerURL, cluster.KubeAPIServerURL, cluster.LogDir, kubeconfig, cluster.BinDir)
 

@@ -110,7 +110,11 @@ func testKubectl(t *testing.T, c *framework.Cluster) {
 	if err != nil || len(examples) < 6 {
 		t.Fatalf("examples: %v %v", examples, err)
 	}
-	for _, f := range examples {
+	demos, err := filepath.Glob(filepath.Join(c.RepoRoot, "artifacts", "local-demo", "*.yaml"))
+	if err != nil || len(demos) < 3 {
+		t.Fatalf("local demos: %v %v", demos, err)
+	}
+	for _, f := range append(examples, demos...) {
 		out := kubectl(t, c, "apply", "--dry-run=server", "-f", f)
 		if !strings.Contains(out, "(server dry run)") {
 			t.Errorf("dry-run apply of %s: %s", f, out)
