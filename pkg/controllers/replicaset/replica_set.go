@@ -50,6 +50,13 @@ import (
 // the --controllers flag.
 const ControllerName = "replicaset"
 
+// podStatusBatchPeriod is how long a pod status change waits before it
+// syncs its ReplicaSet, so the changes of many pods (a scale-up turning
+// ready) share one status write. Each status write is a round trip through
+// the aggregation layer; writing once per pod event made large scale-ups
+// latency-bound on the one ReplicaSet key.
+const podStatusBatchPeriod = 100 * time.Millisecond
+
 // controllerKind is the kind pods are owned by.
 var controllerKind = v1alpha1.SchemeGroupVersion.WithKind("ReplicaSet")
 
@@ -231,7 +238,16 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 		if rs == nil {
 			return
 		}
-		c.enqueue(rs)
+		if !refChanged && !labelsChanged {
+			// Only the pod's status changed: all that can follow is a
+			// status write. Coalesce the readiness changes of a scale-up
+			// into one write per batch period instead of one per sync.
+			if key, err := controllerutil.KeyFunc(rs); err == nil {
+				c.enqueueAfter(key, podStatusBatchPeriod)
+			}
+		} else {
+			c.enqueue(rs)
+		}
 		// A pod that turned ready becomes available after minReadySeconds;
 		// sync again then to report it.
 		if rs.Spec.MinReadySeconds > 0 && !controllerutil.IsPodReady(oldPod) && controllerutil.IsPodReady(curPod) {

@@ -565,3 +565,34 @@ func countEvents(r *record.FakeRecorder, reason string) int {
 		}
 	}
 }
+
+// A pod status change waits podStatusBatchPeriod, so a scale-up's readiness
+// changes share status writes; a change of labels is handled at once.
+func TestPodStatusChangesAreBatched(t *testing.T) {
+	rs := newRS("web", 1)
+	pending := newPod("p", rs)
+	pending.ResourceVersion = "1"
+	f := newFixture(t, []*v1alpha1.ReplicaSet{rs}, []*corev1.Pod{pending})
+	logger := klog.FromContext(f.ctx)
+
+	ready := newPod("p", rs, readySince(now))
+	ready.ResourceVersion = "2"
+	f.c.updatePod(logger, pending, ready)
+	if d, ok := f.requeued[key(rs)]; !ok || d != podStatusBatchPeriod {
+		t.Errorf("status-only update requeued after %v (%v), want %v", d, ok, podStatusBatchPeriod)
+	}
+	if n := f.c.queue.Len(); n != 0 {
+		t.Errorf("status-only update queued %d keys at once, want 0", n)
+	}
+
+	f.requeued = map[string]time.Duration{}
+	relabelled := newPod("p", rs, readySince(now), withLabels(map[string]string{"app": "web"}))
+	relabelled.ResourceVersion = "3"
+	f.c.updatePod(logger, ready, relabelled)
+	if n := f.c.queue.Len(); n != 1 {
+		t.Errorf("label change queued %d keys, want 1 at once", n)
+	}
+	if _, ok := f.requeued[key(rs)]; ok {
+		t.Errorf("label change was delayed")
+	}
+}
