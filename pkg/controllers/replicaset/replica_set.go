@@ -50,11 +50,13 @@ import (
 // the --controllers flag.
 const ControllerName = "replicaset"
 
-// podStatusBatchPeriod is how long a pod status change waits before it
-// syncs its ReplicaSet, so the changes of many pods (a scale-up turning
-// ready) share one status write. Each status write is a round trip through
-// the aggregation layer; writing once per pod event made large scale-ups
-// latency-bound on the one ReplicaSet key.
+// podStatusBatchPeriod batches pod status changes that come in bursts: a
+// change within this period of the previous one for the same ReplicaSet
+// waits this long before it syncs, so the changes of many pods (a scale-up
+// turning ready) share one status write. Each status write is a round trip
+// through the aggregation layer; writing once per pod event made large
+// scale-ups latency-bound on the one ReplicaSet key. A change after a quiet
+// period syncs at once, so one-pod-at-a-time rollouts are not slowed down.
 const podStatusBatchPeriod = 100 * time.Millisecond
 
 // controllerKind is the kind pods are owned by.
@@ -76,6 +78,11 @@ type Controller struct {
 	rsSynced  cache.InformerSynced
 	podLister corelisters.PodLister
 	podSynced cache.InformerSynced
+
+	// lastStatusEvent is when a pod status change last came in, per
+	// ReplicaSet key (see podStatusBatchPeriod).
+	statusEventsMu  sync.Mutex
+	lastStatusEvent map[string]time.Time
 
 	queue  workqueue.TypedRateLimitingInterface[string]
 	worker *controllerutil.Worker
@@ -106,6 +113,8 @@ func NewController(ctx context.Context, rsInformer informers.ReplicaSetInformer,
 		podLister:     podInformer.Lister(),
 		podSynced:     podInformer.Informer().HasSynced,
 		queue:         controllerutil.NewRateLimitingQueue(ControllerName),
+
+		lastStatusEvent: map[string]time.Time{},
 	}
 	c.enqueueAfter = c.queue.AddAfter
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
@@ -180,7 +189,21 @@ func (c *Controller) deleteRS(logger klog.Logger, obj any) {
 	}
 	logger.V(4).Info("Deleting", "replicaSet", klog.KObj(rs))
 	c.expectations.DeleteExpectations(logger, key)
+	c.statusEventsMu.Lock()
+	delete(c.lastStatusEvent, key)
+	c.statusEventsMu.Unlock()
 	c.queue.Add(key)
+}
+
+// inStatusBurst records a pod status change for the ReplicaSet key and
+// reports whether it follows the previous one within podStatusBatchPeriod.
+func (c *Controller) inStatusBurst(key string) bool {
+	now := c.clock.Now()
+	c.statusEventsMu.Lock()
+	defer c.statusEventsMu.Unlock()
+	last, seen := c.lastStatusEvent[key]
+	c.lastStatusEvent[key] = now
+	return seen && now.Sub(last) < podStatusBatchPeriod
 }
 
 func (c *Controller) addPod(logger klog.Logger, obj any) {
@@ -240,10 +263,14 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 		}
 		if !refChanged && !labelsChanged {
 			// Only the pod's status changed: all that can follow is a
-			// status write. Coalesce the readiness changes of a scale-up
-			// into one write per batch period instead of one per sync.
+			// status write. In a burst, coalesce the changes into one
+			// write per batch period instead of one per sync.
 			if key, err := controllerutil.KeyFunc(rs); err == nil {
-				c.enqueueAfter(key, podStatusBatchPeriod)
+				if c.inStatusBurst(key) {
+					c.enqueueAfter(key, podStatusBatchPeriod)
+				} else {
+					c.queue.Add(key)
+				}
 			}
 		} else {
 			c.enqueue(rs)

@@ -566,33 +566,56 @@ func countEvents(r *record.FakeRecorder, reason string) int {
 	}
 }
 
-// A pod status change waits podStatusBatchPeriod, so a scale-up's readiness
-// changes share status writes; a change of labels is handled at once.
-func TestPodStatusChangesAreBatched(t *testing.T) {
-	rs := newRS("web", 1)
+// Pod status changes sync at once after a quiet period and wait
+// podStatusBatchPeriod inside a burst, so a scale-up's readiness changes
+// share status writes; a change of labels is handled at once.
+func TestPodStatusChangesAreBatchedInBursts(t *testing.T) {
+	rs := newRS("web", 2)
 	pending := newPod("p", rs)
 	pending.ResourceVersion = "1"
 	f := newFixture(t, []*v1alpha1.ReplicaSet{rs}, []*corev1.Pod{pending})
 	logger := klog.FromContext(f.ctx)
+	drain := func() {
+		for f.c.queue.Len() > 0 {
+			k, _ := f.c.queue.Get()
+			f.c.queue.Done(k)
+		}
+		f.requeued = map[string]time.Duration{}
+	}
 
 	ready := newPod("p", rs, readySince(now))
 	ready.ResourceVersion = "2"
 	f.c.updatePod(logger, pending, ready)
-	if d, ok := f.requeued[key(rs)]; !ok || d != podStatusBatchPeriod {
-		t.Errorf("status-only update requeued after %v (%v), want %v", d, ok, podStatusBatchPeriod)
+	if n := f.c.queue.Len(); n != 1 || len(f.requeued) != 0 {
+		t.Errorf("first status change: %d keys queued, delayed %v; want it queued at once", n, f.requeued)
 	}
-	if n := f.c.queue.Len(); n != 0 {
-		t.Errorf("status-only update queued %d keys at once, want 0", n)
-	}
+	drain()
 
-	f.requeued = map[string]time.Duration{}
-	relabelled := newPod("p", rs, readySince(now), withLabels(map[string]string{"app": "web"}))
-	relabelled.ResourceVersion = "3"
-	f.c.updatePod(logger, ready, relabelled)
-	if n := f.c.queue.Len(); n != 1 {
-		t.Errorf("label change queued %d keys, want 1 at once", n)
+	// Another change right after: part of a burst, delayed.
+	f.clock.Step(podStatusBatchPeriod / 2)
+	notReady := newPod("p", rs)
+	notReady.ResourceVersion = "3"
+	f.c.updatePod(logger, ready, notReady)
+	if d, ok := f.requeued[key(rs)]; !ok || d != podStatusBatchPeriod || f.c.queue.Len() != 0 {
+		t.Errorf("status change in a burst: delayed %v (%v), %d queued at once; want delayed %v", d, ok, f.c.queue.Len(), podStatusBatchPeriod)
 	}
-	if _, ok := f.requeued[key(rs)]; ok {
-		t.Errorf("label change was delayed")
+	drain()
+
+	// After a quiet period: at once again.
+	f.clock.Step(2 * podStatusBatchPeriod)
+	ready.ResourceVersion = "4"
+	f.c.updatePod(logger, notReady, ready)
+	if n := f.c.queue.Len(); n != 1 || len(f.requeued) != 0 {
+		t.Errorf("status change after a quiet period: %d queued, delayed %v; want it queued at once", n, f.requeued)
+	}
+	drain()
+
+	// A label change inside a burst is never delayed.
+	f.clock.Step(podStatusBatchPeriod / 10)
+	relabelled := newPod("p", rs, readySince(now), withLabels(map[string]string{"app": "web"}))
+	relabelled.ResourceVersion = "5"
+	f.c.updatePod(logger, ready, relabelled)
+	if n := f.c.queue.Len(); n != 1 || len(f.requeued) != 0 {
+		t.Errorf("label change: %d queued, delayed %v; want it queued at once", n, f.requeued)
 	}
 }
