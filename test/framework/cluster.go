@@ -891,6 +891,16 @@ func RepoRoot() (string, error) {
 	}
 }
 
+// FreePort returns a TCP port on 127.0.0.1 that was free when asked, for a
+// test that starts a server of its own next to the cluster.
+func FreePort() (int, error) {
+	ports, err := freePorts(1)
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	return ports[0], nil
+}
+
 // freePorts reserves n distinct free TCP ports on 127.0.0.1. All listeners are
 // held until every port is chosen, so the ports are distinct; they are released
 // for the components to bind.

@@ -25,7 +25,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,15 +152,6 @@ func ownEnv(t *testing.T, nodes int, extraArgs ...string) *env {
 		t.Fatal(err)
 	}
 	return &env{c: c, client: client}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // namespace creates a namespace for the test and deletes it afterwards.
@@ -347,7 +337,7 @@ type extraControllerManager struct {
 // leader-election settings; it is stopped at cleanup.
 func (e *env) startExtraControllerManager(t *testing.T, name string) *extraControllerManager {
 	t.Helper()
-	port, err := freePort()
+	port, err := framework.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,10 +20,8 @@ package apiserver
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -33,6 +31,7 @@ import (
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/cmd/server"
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
+	"github.com/kube-experimental/workloads-apiserver/test/framework"
 )
 
 // testServer is workloads-apiserver running in this process.
@@ -58,7 +57,7 @@ func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
 	o.EtcdDataDir = t.TempDir()
 	o.RecommendedOptions.SecureServing.BindAddress = net.ParseIP("127.0.0.1")
 	o.RecommendedOptions.SecureServing.ServerCert.CertDirectory = t.TempDir()
-	port, err := freePort()
+	port, err := framework.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +111,4 @@ func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
 		t.Fatalf("server not ready: %v", err)
 	}
 	return &testServer{Config: restConfig, Client: client}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	_, p, _ := net.SplitHostPort(l.Addr().String())
-	return strconv.Atoi(p)
 }
