@@ -81,8 +81,9 @@ type Controller struct {
 
 	queue  workqueue.TypedRateLimitingInterface[string]
 	worker *controllerutil.Worker
-	// enqueueAfter adds a key after a delay (the queue's AddAfter; tests
-	// replace it to observe requeues).
+	// enqueue and enqueueAfter add a key now or after a delay (the
+	// queue's Add and AddAfter; tests replace them to observe requeues).
+	enqueue      func(key string)
 	enqueueAfter func(key string, after time.Duration)
 
 	mu sync.Mutex
@@ -94,6 +95,9 @@ type Controller struct {
 	// reason was recorded for, so that a time that stays blocked (Forbid,
 	// deadline) is reported once, not on every sync.
 	reported map[types.UID]map[string]time.Time
+	// unrecorded holds, per CronJob UID, the Job a sync created and left
+	// for the next sync to record in the CronJob's status (see sync).
+	unrecorded map[types.UID]*v1alpha1.Job
 }
 
 // NewController returns a CronJob controller fed by the given informers.
@@ -115,7 +119,9 @@ func NewController(ctx context.Context, cronJobInformer informers.CronJobInforme
 		queue:         controllerutil.NewRateLimitingQueue(ControllerName),
 		windowStart:   map[types.UID]time.Time{},
 		reported:      map[types.UID]map[string]time.Time{},
+		unrecorded:    map[types.UID]*v1alpha1.Job{},
 	}
+	c.enqueue = c.queue.Add
 	c.enqueueAfter = c.queue.AddAfter
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
 
@@ -210,6 +216,7 @@ func (c *Controller) forget(uid types.UID) {
 	defer c.mu.Unlock()
 	delete(c.windowStart, uid)
 	delete(c.reported, uid)
+	delete(c.unrecorded, uid)
 }
 
 func (c *Controller) updateJob(old, cur any) {
@@ -267,16 +274,23 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	// A Job the previous sync created and left unrecorded counts even before
+	// the Job cache shows it; that status.active lacks it is expected then.
+	unrecorded := c.takeUnrecorded(cached.UID)
+	if unrecorded != nil && !containsJob(jobs, unrecorded.UID) {
+		jobs = append(jobs, unrecorded)
+	}
 	// The cached status may predate this controller's last write (the Job
 	// it created is seen before the status that lists it): read the CronJob
 	// again when a running Job of it is missing from status.active.
 	base := cached
-	if runningJobNotActive(cached, jobs) {
+	if runningJobNotActive(cached, jobs, unrecorded) {
 		fresh, err := c.client.ExperimentalV1alpha1().CronJobs(namespace).Get(ctx, name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 			return nil
 		case err != nil:
+			c.keepUnrecorded(cached.UID, unrecorded)
 			return fmt.Errorf("re-reading CronJob %s: %w", key, err)
 		case fresh.UID == cached.UID:
 			base = fresh
@@ -285,16 +299,29 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	// Every change goes to cj; its status is written once at the end when
 	// it differs from base's.
 	cj := base.DeepCopy()
-	if err := c.reconcileJobs(ctx, cj, jobs); err != nil {
+	if err := c.reconcileJobs(ctx, cj, jobs, unrecorded); err != nil {
+		c.keepUnrecorded(cached.UID, unrecorded)
 		return err
 	}
 	cleanupErr := c.cleanupFinishedJobs(ctx, cj, jobs)
-	next, scheduleErr := c.syncSchedule(ctx, cj)
+	next, created, scheduleErr := c.syncSchedule(ctx, cj)
 
 	var statusErr error
-	if !equality.Semantic.DeepEqual(base.Status, cj.Status) {
+	switch {
+	case created != nil && onlyRecords(base.Status, cj.Status, created):
+		// The only change is the Job just created. Its status write is left
+		// to the next sync, queued now behind the CronJobs already due, so
+		// that when many fire at once every Job is created before any status
+		// is written. The next sync recomputes the same status from the Jobs
+		// (the Job records its scheduled time); the Job's name makes a
+		// second create for the same time impossible, even after a crash.
+		logger.V(4).Info("Recording the created Job in status at the next sync", "job", klog.KObj(created))
+		c.keepUnrecorded(cj.UID, created)
+		c.enqueue(key)
+	case !equality.Semantic.DeepEqual(base.Status, cj.Status):
 		if _, err := c.client.ExperimentalV1alpha1().CronJobs(cj.Namespace).UpdateStatus(ctx, cj, metav1.UpdateOptions{}); err != nil {
 			statusErr = fmt.Errorf("updating the status of CronJob %s: %w", key, err)
+			c.keepUnrecorded(cj.UID, unrecorded)
 		}
 	}
 	if !next.IsZero() {
@@ -306,6 +333,45 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		c.enqueueAfter(key, d)
 	}
 	return errors.Join(cleanupErr, scheduleErr, statusErr)
+}
+
+// takeUnrecorded removes and returns the Job the last sync of a CronJob
+// created without recording it in status, if any.
+func (c *Controller) takeUnrecorded(uid types.UID) *v1alpha1.Job {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	job := c.unrecorded[uid]
+	delete(c.unrecorded, uid)
+	return job
+}
+
+// keepUnrecorded remembers job (when not nil) as created for a CronJob and
+// not yet in its status.
+func (c *Controller) keepUnrecorded(uid types.UID, job *v1alpha1.Job) {
+	if job == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unrecorded[uid] = job
+}
+
+// onlyRecords reports whether status after differs from before only by
+// recording created: in active and as lastScheduleTime.
+func onlyRecords(before, after v1alpha1.CronJobStatus, created *v1alpha1.Job) bool {
+	rest := &v1alpha1.CronJob{Status: *after.DeepCopy()}
+	removeFromActive(rest, created.UID)
+	rest.Status.LastScheduleTime = before.LastScheduleTime
+	return equality.Semantic.DeepEqual(before, rest.Status)
+}
+
+func containsJob(jobs []*v1alpha1.Job, uid types.UID) bool {
+	for _, job := range jobs {
+		if job.UID == uid {
+			return true
+		}
+	}
+	return false
 }
 
 // jobsOf returns the Jobs whose controller is cj.
@@ -323,10 +389,13 @@ func (c *Controller) jobsOf(cj *v1alpha1.CronJob) ([]*v1alpha1.Job, error) {
 	return jobs, nil
 }
 
-// runningJobNotActive reports whether a running Job of cj is missing from
-// its status.active.
-func runningJobNotActive(cj *v1alpha1.CronJob, jobs []*v1alpha1.Job) bool {
+// runningJobNotActive reports whether a running Job of cj other than
+// unrecorded is missing from its status.active.
+func runningJobNotActive(cj *v1alpha1.CronJob, jobs []*v1alpha1.Job, unrecorded *v1alpha1.Job) bool {
 	for _, job := range jobs {
+		if unrecorded != nil && job.UID == unrecorded.UID {
+			continue
+		}
 		if job.DeletionTimestamp == nil && finishedCondition(job) == "" && !inActive(cj, job.UID) {
 			return true
 		}
@@ -335,8 +404,9 @@ func runningJobNotActive(cj *v1alpha1.CronJob, jobs []*v1alpha1.Job) bool {
 }
 
 // reconcileJobs brings status.active, lastScheduleTime and
-// lastSuccessfulTime in line with the Jobs cj controls.
-func (c *Controller) reconcileJobs(ctx context.Context, cj *v1alpha1.CronJob, jobs []*v1alpha1.Job) error {
+// lastSuccessfulTime in line with the Jobs cj controls. unrecorded, if not
+// nil, is the Job the last sync created without recording it.
+func (c *Controller) reconcileJobs(ctx context.Context, cj *v1alpha1.CronJob, jobs []*v1alpha1.Job, unrecorded *v1alpha1.Job) error {
 	logger := klog.FromContext(ctx)
 	children := map[types.UID]bool{}
 	for _, job := range jobs {
@@ -352,9 +422,12 @@ func (c *Controller) reconcileJobs(ctx context.Context, cj *v1alpha1.CronJob, jo
 			// A Job named and annotated as this controller creates them was
 			// created by it before a status write was lost (restart,
 			// conflict); anything else was made by someone else.
-			if t, ok := scheduledTime(job); ok && job.Name == jobName(cj, t) {
+			switch t, ok := scheduledTime(job); {
+			case unrecorded != nil && job.UID == unrecorded.UID:
+				logger.V(4).Info("Recording the Job the last sync created", "job", klog.KObj(job))
+			case ok && job.Name == jobName(cj, t):
 				logger.V(2).Info("Tracking a running Job created before its status write was lost", "job", klog.KObj(job))
-			} else {
+			default:
 				logger.V(2).Info("Found a running Job that is not in status.active; tracking it", "job", klog.KObj(job))
 				c.recorder.Eventf(cj, corev1.EventTypeWarning, reasonUnexpectedJob,
 					"Saw running job %s with this CronJob as its controller that it did not create; tracking it as active", job.Name)
@@ -454,22 +527,22 @@ func (c *Controller) deleteJob(ctx context.Context, cj *v1alpha1.CronJob, job *v
 
 // syncSchedule starts the Job for the most recent unmet schedule time, if
 // any, and returns the next schedule time to sync at (zero for none:
-// suspended, being deleted, or an unusable schedule).
-func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (time.Time, error) {
+// suspended, being deleted, or an unusable schedule) and the Job it created.
+func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (time.Time, *v1alpha1.Job, error) {
 	logger := klog.FromContext(ctx)
 	if cj.DeletionTimestamp != nil {
-		return time.Time{}, nil
+		return time.Time{}, nil, nil
 	}
 	if ptr.Deref(cj.Spec.Suspend, false) {
 		logger.V(4).Info("Not starting a job: the CronJob is suspended")
-		return time.Time{}, nil
+		return time.Time{}, nil, nil
 	}
 	sched, err := parseSchedule(cj)
 	if err != nil {
 		// A user error; nothing to retry until the spec changes.
 		logger.V(2).Info("Not scheduling: unusable schedule", "schedule", cj.Spec.Schedule, "timeZone", cj.Spec.TimeZone, "err", err)
 		c.recorder.Eventf(cj, corev1.EventTypeWarning, reasonFailedNeedsStart, "Cannot determine when to start jobs: %v; fix spec.schedule or spec.timeZone", err)
-		return time.Time{}, nil
+		return time.Time{}, nil, nil
 	}
 	now := c.clock.Now()
 	earliest := c.earliestTime(cj)
@@ -484,19 +557,19 @@ func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (ti
 				"Cannot determine when to start jobs: schedule %q in time zone %s matches no time within five years; fix spec.schedule", cj.Spec.Schedule, timeZoneName(cj))
 		}
 		logger.V(4).Info("No unmet schedule time", "next", next)
-		return next, nil
+		return next, nil, nil
 	}
 	if d := cj.Spec.StartingDeadlineSeconds; d != nil && scheduled.Add(time.Duration(*d)*time.Second).Before(now) {
 		logger.V(2).Info("Missed the starting deadline", "scheduledTime", scheduled, "startingDeadlineSeconds", *d)
 		c.reportOnce(cj, reasonMissSchedule, scheduled, corev1.EventTypeWarning,
 			"Missed scheduled time to start a job: %s is more than startingDeadlineSeconds (%ds) ago; the next run is at %s",
 			scheduled.UTC().Format(time.RFC1123Z), *d, formatNext(next))
-		return next, nil
+		return next, nil, nil
 	}
 	name := jobName(cj, scheduled)
 	if inActiveByName(cj, name) {
 		logger.V(4).Info("Not starting a job: the scheduled time is already running", "scheduledTime", scheduled, "job", name)
-		return next, nil
+		return next, nil, nil
 	}
 	switch cj.Spec.ConcurrencyPolicy {
 	case v1alpha1.ForbidConcurrent:
@@ -505,44 +578,46 @@ func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (ti
 			c.reportOnce(cj, reasonJobAlreadyActive, scheduled, corev1.EventTypeNormal,
 				"Not starting job for %s because prior execution %s is still running and concurrency policy is Forbid",
 				scheduled.UTC().Format(time.RFC3339), cj.Status.Active[0].Name)
-			return next, nil
+			return next, nil, nil
 		}
 	case v1alpha1.ReplaceConcurrent:
 		for _, ref := range append([]corev1.ObjectReference(nil), cj.Status.Active...) {
 			logger.V(2).Info("Deleting a job that still runs at the next scheduled time (concurrencyPolicy Replace)", "job", klog.KRef(ref.Namespace, ref.Name))
 			job := &v1alpha1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: cj.Namespace, Name: ref.Name, UID: ref.UID}}
 			if err := c.deleteJob(ctx, cj, job); err != nil {
-				return next, fmt.Errorf("replacing the active Job %s: %w", ref.Name, err)
+				return next, nil, fmt.Errorf("replacing the active Job %s: %w", ref.Name, err)
 			}
 		}
 	}
 
 	job, err := c.client.ExperimentalV1alpha1().Jobs(cj.Namespace).Create(ctx, newJob(cj, scheduled, sched.loc), metav1.CreateOptions{})
+	var created *v1alpha1.Job
 	switch {
 	case err == nil:
+		created = job
 		jobCreationSkew.Observe(c.clock.Since(scheduled).Seconds())
 		logger.V(2).Info("Created job", "job", klog.KObj(job), "scheduledTime", scheduled)
 		c.recorder.Eventf(cj, corev1.EventTypeNormal, reasonSuccessfulCreate, "Created job %s", job.Name)
 	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
-		return time.Time{}, nil // every create fails until the namespace is gone
+		return time.Time{}, nil, nil // every create fails until the namespace is gone
 	case apierrors.IsAlreadyExists(err):
 		// Created before (by this controller before a restart, or before a
 		// status write failed): that scheduled time is done.
 		existing, getErr := c.client.ExperimentalV1alpha1().Jobs(cj.Namespace).Get(ctx, name, metav1.GetOptions{})
 		if getErr != nil {
-			return next, fmt.Errorf("reading the existing Job %s/%s: %w", cj.Namespace, name, getErr)
+			return next, nil, fmt.Errorf("reading the existing Job %s/%s: %w", cj.Namespace, name, getErr)
 		}
 		if !metav1.IsControlledBy(existing, cj) {
 			c.reportOnce(cj, reasonFailedCreate, scheduled, corev1.EventTypeWarning,
 				"Cannot create job %s for %s: a job of that name exists and is not controlled by this CronJob; delete or rename it",
 				name, scheduled.UTC().Format(time.RFC3339))
-			return next, nil
+			return next, nil, nil
 		}
 		logger.V(2).Info("Job for the scheduled time already exists; adopting it into status", "job", klog.KObj(existing), "scheduledTime", scheduled)
 		job = existing
 	default:
 		c.recorder.Eventf(cj, corev1.EventTypeWarning, reasonFailedCreate, "Error creating job %s: %v", name, err)
-		return next, fmt.Errorf("creating Job %s/%s: %w", cj.Namespace, name, err)
+		return next, nil, fmt.Errorf("creating Job %s/%s: %w", cj.Namespace, name, err)
 	}
 	if finishedCondition(job) == "" && !inActive(cj, job.UID) {
 		cj.Status.Active = append(cj.Status.Active, jobRef(job))
@@ -550,7 +625,7 @@ func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (ti
 	if cj.Status.LastScheduleTime == nil || scheduled.After(cj.Status.LastScheduleTime.Time) {
 		cj.Status.LastScheduleTime = &metav1.Time{Time: scheduled}
 	}
-	return next, nil
+	return next, created, nil
 }
 
 // earliestTime returns the time after which schedule times count: the last

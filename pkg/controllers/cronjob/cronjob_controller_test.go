@@ -53,7 +53,11 @@ type fixture struct {
 	cjStore  cache.Indexer
 	jobStore cache.Indexer
 	requeued map[string]time.Duration
-	events   []string
+	// added holds the keys a sync queued again at once; followUps counts
+	// the syncs that ran for them.
+	added     []string
+	followUps int
+	events    []string
 }
 
 // newFixture builds a controller whose informers are never started: tests
@@ -92,6 +96,7 @@ func newFixture(t *testing.T, now time.Time, cjs []*v1alpha1.CronJob, jobs []*v1
 	c.cronJobSynced = func() bool { return true }
 	c.jobSynced = func() bool { return true }
 	c.enqueueAfter = func(key string, d time.Duration) { f.requeued[key] = d }
+	c.enqueue = func(key string) { f.added = append(f.added, key) }
 	f.c = c
 	f.cjStore = factory.Experimental().V1alpha1().CronJobs().Informer().GetIndexer()
 	f.jobStore = factory.Experimental().V1alpha1().Jobs().Informer().GetIndexer()
@@ -111,13 +116,24 @@ func (f *fixture) add(store cache.Indexer, obj any) {
 	}
 }
 
-// sync runs one sync of the CronJob and collects what it did.
+// sync runs a sync of the CronJob, and the syncs it queues at once as the
+// worker would, and collects what they did.
 func (f *fixture) sync(cj *v1alpha1.CronJob) error {
 	f.t.Helper()
 	f.client.ClearActions()
 	f.requeued = map[string]time.Duration{}
 	f.events = nil
-	err := f.c.sync(f.ctx, cj.Namespace+"/"+cj.Name)
+	f.added = nil
+	f.followUps = 0
+	err := f.c.sync(f.ctx, key(cj))
+	for err == nil && len(f.added) > 0 {
+		if f.followUps == 3 {
+			f.t.Fatalf("sync queued %s again %d times in a row", key(cj), f.followUps)
+		}
+		f.added = nil
+		f.followUps++
+		err = f.c.sync(f.ctx, key(cj))
+	}
 	for {
 		select {
 		case e := <-f.recorder.Events:
@@ -784,5 +800,107 @@ func TestScheduleLagMetric(t *testing.T) {
 	g.mustSync(cj)
 	if count3, _ := skewSamples(t); count3 != count2 {
 		t.Errorf("histogram moved by %d samples for an existing Job, want 0", count3-count2)
+	}
+}
+
+func TestManyDueCronJobsCreateEveryJobBeforeAnyStatusWrite(t *testing.T) {
+	var cjs []*v1alpha1.CronJob
+	for _, name := range []string{"a", "b", "c"} {
+		cj := lastScheduled(newCronJob("* * * * *"), now.Add(-time.Minute))
+		cj.Name, cj.UID = name, types.UID(name+"-uid")
+		cjs = append(cjs, cj)
+	}
+	f := newFixture(t, now.Add(time.Second), cjs, nil)
+	// The worker's queue, as in production; the Job cache never sees the
+	// created Jobs, so the follow-up syncs work from what the first
+	// remembered.
+	f.c.enqueue = f.c.queue.Add
+	for _, cj := range cjs {
+		f.c.queue.Add(key(cj))
+	}
+	for f.c.queue.Len() > 0 {
+		k, _ := f.c.queue.Get()
+		if err := f.c.sync(f.ctx, k); err != nil {
+			t.Fatalf("sync %s: %v", k, err)
+		}
+		f.c.queue.Done(k)
+	}
+
+	var order []string
+	statuses := map[string]v1alpha1.CronJobStatus{}
+	for _, a := range f.client.Actions() {
+		switch {
+		case a.GetVerb() == "create" && a.GetResource().Resource == "jobs":
+			order = append(order, "create "+a.(clienttesting.CreateAction).GetObject().(*v1alpha1.Job).Name)
+		case a.GetVerb() == "update" && a.GetSubresource() == "status":
+			cj := a.(clienttesting.UpdateAction).GetObject().(*v1alpha1.CronJob)
+			order = append(order, "status "+cj.Name)
+			statuses[cj.Name] = cj.Status
+		case a.GetVerb() == "get":
+			t.Errorf("unexpected read %s %s: the controller knows the Job it created", a.GetResource().Resource, a.(clienttesting.GetAction).GetName())
+		}
+	}
+	minute := now.Unix() / 60
+	want := []string{
+		fmt.Sprintf("create a-%d", minute), fmt.Sprintf("create b-%d", minute), fmt.Sprintf("create c-%d", minute),
+		"status a", "status b", "status c",
+	}
+	if strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Errorf("writes %v, want %v", order, want)
+	}
+	for _, cj := range cjs {
+		st := statuses[cj.Name]
+		if st.LastScheduleTime == nil || !st.LastScheduleTime.Time.Equal(now) || len(st.Active) != 1 ||
+			st.Active[0].Name != fmt.Sprintf("%s-%d", cj.Name, minute) || st.Active[0].UID == "" {
+			t.Errorf("status of %s %+v, want its Job active and lastScheduleTime %s", cj.Name, st, now)
+		}
+	}
+	if len(f.c.unrecorded) != 0 {
+		t.Errorf("%d Jobs still unrecorded after their status writes", len(f.c.unrecorded))
+	}
+}
+
+func TestCreatedJobIsRecordedAfterAFailedStatusWrite(t *testing.T) {
+	cj := lastScheduled(newCronJob("* * * * *"), now.Add(-time.Minute))
+	f := newFixture(t, now.Add(time.Second), []*v1alpha1.CronJob{cj}, nil)
+	failures := 0
+	f.client.PrependReactor("update", "cronjobs", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() == "status" && failures == 0 {
+			failures++
+			return true, nil, apierrors.NewServiceUnavailable("etcd is down")
+		}
+		return false, nil, nil
+	})
+	if err := f.sync(cj); err == nil {
+		t.Fatal("sync succeeded although its status write failed")
+	}
+	if len(f.createdJobs()) != 1 || f.followUps != 1 {
+		t.Fatalf("created %d Jobs with %d follow-up syncs, want 1 and 1", len(f.createdJobs()), f.followUps)
+	}
+	// The rate-limited retry: the Job cache still lacks the Job.
+	f.mustSync(cj)
+	st := f.status()
+	if len(f.createdJobs()) != 0 {
+		t.Errorf("the retry created %d more Jobs", len(f.createdJobs()))
+	}
+	if st == nil || len(st.Active) != 1 || st.Active[0].Name != fmt.Sprintf("backup-%d", now.Unix()/60) || !st.LastScheduleTime.Time.Equal(now) {
+		t.Errorf("status %+v, want the created Job active and lastScheduleTime %s", st, now)
+	}
+}
+
+func TestReplacedJobIsNotLeftForTheNextSync(t *testing.T) {
+	// Replace deletes the running Job: a status change besides the new Job,
+	// so the status is written in the same sync, without the deleted Job.
+	cj := lastScheduled(newCronJob("* * * * *"), now.Add(-time.Minute))
+	cj.Spec.ConcurrencyPolicy = v1alpha1.ReplaceConcurrent
+	old := newJobOf(cj, now.Add(-time.Minute))
+	cj.Status.Active = activeRefs(old)
+	f := newFixture(t, now.Add(time.Second), []*v1alpha1.CronJob{cj}, []*v1alpha1.Job{old})
+	f.mustSync(cj)
+	if f.followUps != 0 {
+		t.Errorf("%d follow-up syncs, want the status written at once", f.followUps)
+	}
+	if st := f.status(); st == nil || len(st.Active) != 1 || st.Active[0].Name == old.Name {
+		t.Errorf("status %+v, want only the new Job active", st)
 	}
 }

@@ -62,7 +62,13 @@ const (
 	// reconciles (as is an unset spec.managedBy).
 	ManagedByValue = "experimental/job-controller"
 
-	// syncBatchPeriod batches the syncs pod events cause.
+	// podSyncBatchPeriod batches the syncs pod events cause: a finished
+	// pod is replaced this soon.
+	podSyncBatchPeriod = 100 * time.Millisecond
+	// syncBatchPeriod batches the syncs Job status updates cause, and is the
+	// least time between two status tracking passes of a Job (status
+	// writes and finalizer removals; see sync), as upstream's one batch
+	// period for both.
 	syncBatchPeriod = time.Second
 	// maxUncountedPods caps status.uncountedTerminatedPods, as upstream.
 	maxUncountedPods = 500
@@ -116,6 +122,8 @@ type Controller struct {
 	// whose update event was not observed yet: syncing them again from a
 	// stale cache would redo the work.
 	finishedJobs sync.Map
+	// lastTracked holds, per Job key, when its status was last tracked.
+	lastTracked sync.Map
 
 	jobLister listers.JobLister
 	jobSynced cache.InformerSynced
@@ -271,6 +279,7 @@ func (c *Controller) deleteJob(logger klog.Logger, obj any) {
 	}
 	logger.V(4).Info("Deleting", "job", klog.KObj(job))
 	c.finishedJobs.Delete(job.UID)
+	c.lastTracked.Delete(key)
 	c.expectations.DeleteExpectations(logger, key)
 	c.backoff.remove(key)
 	c.queue.Add(key)
@@ -314,14 +323,14 @@ func (c *Controller) addPod(logger klog.Logger, obj any) {
 			return
 		}
 		c.expectations.CreationObserved(logger, key)
-		c.enqueueKey(key, syncBatchPeriod)
+		c.enqueueKey(key, podSyncBatchPeriod)
 		return
 	}
 	if hasTrackingFinalizer(pod) {
 		c.orphanQueue.Add(controllerutil.PodKey(pod))
 	}
 	for _, job := range c.matchingJobs(pod) {
-		c.enqueueJob(job, syncBatchPeriod)
+		c.enqueueJob(job, podSyncBatchPeriod)
 	}
 }
 
@@ -343,7 +352,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 				if finalizerGone {
 					c.finalizerExpectations.observed(logger, key, curPod.UID)
 				}
-				c.enqueueKey(key, syncBatchPeriod)
+				c.enqueueKey(key, podSyncBatchPeriod)
 			}
 		}
 	}
@@ -365,7 +374,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 		if isFinished(job) && hasTrackingFinalizer(curPod) {
 			c.orphanQueue.Add(controllerutil.PodKey(curPod))
 		}
-		c.enqueueKey(key, syncBatchPeriod)
+		c.enqueueKey(key, podSyncBatchPeriod)
 		return
 	}
 	if hasTrackingFinalizer(curPod) {
@@ -373,7 +382,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 	}
 	if refChanged || !labels.Equals(oldPod.Labels, curPod.Labels) {
 		for _, job := range c.matchingJobs(curPod) {
-			c.enqueueJob(job, syncBatchPeriod)
+			c.enqueueJob(job, podSyncBatchPeriod)
 		}
 	}
 }
@@ -409,7 +418,7 @@ func (c *Controller) deletePod(logger klog.Logger, obj any, final bool) {
 	if final || !hasFinalizer {
 		c.finalizerExpectations.observed(logger, key, pod.UID)
 	}
-	c.enqueueKey(key, syncBatchPeriod)
+	c.enqueueKey(key, podSyncBatchPeriod)
 }
 
 func isOurKind(ref *metav1.OwnerReference) bool {

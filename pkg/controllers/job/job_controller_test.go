@@ -59,6 +59,10 @@ type fixture struct {
 	jobStore cache.Indexer
 	podStore cache.Indexer
 	requeued map[string]time.Duration
+	// paced keeps the controller's pacing of status tracking passes; by
+	// default every sync of a test tracks status, as if a batch period
+	// passed in between.
+	paced bool
 
 	mu  sync.Mutex
 	log []string // writes of both clientsets, in order
@@ -153,6 +157,9 @@ func statusSummary(j *v1alpha1.Job) string {
 }
 
 func (f *fixture) sync(j *v1alpha1.Job) error {
+	if !f.paced {
+		f.c.lastTracked.Clear()
+	}
 	f.kube.ClearActions()
 	f.client.ClearActions()
 	f.mu.Lock()
@@ -1138,5 +1145,59 @@ func TestFailIndexRuleFailsOnlyThatIndex(t *testing.T) {
 	fc := cond(f.lastStatus(), v1alpha1.JobFailed)
 	if fc == nil || fc.Reason != ReasonFailedIndexes {
 		t.Fatalf("Failed = %+v, want reason FailedIndexes", fc)
+	}
+}
+
+func TestPodsAreReplacedAtOnceAndStatusTrackedOncePerBatchPeriod(t *testing.T) {
+	j := newJob("pi", 4, 2)
+	a, b := newPod("a", j, running()), newPod("b", j, running())
+	f := newFixture(t, []*v1alpha1.Job{j}, []*corev1.Pod{a, b})
+	f.paced = true
+	logger := klog.FromContext(f.ctx)
+	f.mustSync(j) // tracks: status active=2 ready=2
+
+	// a succeeds: its event queues a sync after podSyncBatchPeriod.
+	done := a.DeepCopy()
+	done.ResourceVersion = "2"
+	done.Status.Phase = corev1.PodSucceeded
+	f.must(f.podStore.Update(done))
+	f.c.updatePod(logger, a, done)
+	if d := f.requeued[key(j)]; d != podSyncBatchPeriod {
+		t.Fatalf("pod event queued the Job after %v, want %v", d, podSyncBatchPeriod)
+	}
+	f.clock.Step(podSyncBatchPeriod)
+	f.mustSync(j)
+	if n := len(f.createdPods()); n != 1 {
+		t.Fatalf("created %d pods, want a's replacement at once", n)
+	}
+	if f.statusUpdates() != 0 || len(f.finalizerRemovals()) != 0 {
+		t.Fatalf("writes %v: status and finalizers are tracked at most once per %v", f.writes(), syncBatchPeriod)
+	}
+	if d := f.requeued[key(j)]; d != syncBatchPeriod-podSyncBatchPeriod {
+		t.Fatalf("requeued after %v, want %v (a batch period after the last tracking)", d, syncBatchPeriod-podSyncBatchPeriod)
+	}
+	list, err := f.kube.CoreV1().Pods("default").List(f.ctx, metav1.ListOptions{})
+	f.must(err)
+	var replacement *corev1.Pod
+	for i := range list.Items {
+		if p := &list.Items[i]; p.Name != "a" && p.Name != "b" {
+			replacement = p
+		}
+	}
+	replacement.UID = "replacement-uid"
+	f.must(f.podStore.Add(replacement))
+	f.c.addPod(logger, replacement)
+
+	// The requeue tracks: a is counted exactly once and released.
+	f.clock.Step(syncBatchPeriod - podSyncBatchPeriod)
+	f.mustSync(j)
+	if n := len(f.createdPods()); n != 0 {
+		t.Errorf("created %d more pods", n)
+	}
+	if got := f.finalizerRemovals(); strings.Join(got, ",") != "a" {
+		t.Errorf("finalizers removed from %v, want a", got)
+	}
+	if st := f.lastStatus(); st.Status.Succeeded != 1 || st.Status.Active != 2 {
+		t.Errorf("status %s active=%d, want succeeded=1 active=2", statusSummary(st), st.Status.Active)
 	}
 }

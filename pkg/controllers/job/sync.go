@@ -128,6 +128,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	shared, err := c.jobLister.Jobs(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		logger.V(4).Info("Job has been deleted", "job", key)
+		c.lastTracked.Delete(key)
 		c.expectations.DeleteExpectations(logger, key)
 		c.finalizerExpectations.forget(key)
 		c.backoff.remove(key)
@@ -291,6 +292,15 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		}
 	}
 
+	if wait := c.trackingWait(key, st, shared, suspendChanged); wait > 0 {
+		// Pods are managed at the pace of pod events, status at most once a
+		// syncBatchPeriod: finished pods keep their finalizer, so the
+		// tracking pass that this requeue runs counts them exactly.
+		logger.V(4).Info("Tracking status later", "after", wait)
+		c.enqueueAfter(key, wait)
+		return manageErr
+	}
+	c.lastTracked.Store(key, c.clock.Now())
 	needsUpdate := suspendChanged || activeCount != job.Status.Active || !ptr.Equal(&st.ready, job.Status.Ready) ||
 		!ptr.Equal(job.Status.Terminating, &st.terminating)
 	job.Status.Active = activeCount
@@ -300,6 +310,21 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return errors.Join(manageErr, fmt.Errorf("tracking the status of Job %s: %w", key, err))
 	}
 	return manageErr
+}
+
+// trackingWait returns how long the status tracking pass of this sync can
+// wait: until syncBatchPeriod after the last one, unless the Job is
+// finishing, starting, suspending or resuming, or being deleted (zero: track
+// now).
+func (c *Controller) trackingWait(key string, st *syncState, shared *v1alpha1.Job, suspendChanged bool) time.Duration {
+	if st.finished != nil || suspendChanged || shared.Status.StartTime == nil || shared.DeletionTimestamp != nil {
+		return 0
+	}
+	last, ok := c.lastTracked.Load(key)
+	if !ok {
+		return 0
+	}
+	return syncBatchPeriod - c.clock.Since(last.(time.Time))
 }
 
 // podsForJob returns the pods of job after adopting matching orphans (which
