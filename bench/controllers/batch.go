@@ -33,6 +33,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
@@ -125,8 +127,10 @@ type CronTarget struct {
 	create func(ctx context.Context, ns, name string) error
 	// suspend stops CronJob name from firing again.
 	suspend func(ctx context.Context, ns, name string) error
+	// listJobs returns the resourceVersion of a list of the Jobs in ns.
+	listJobs func(ctx context.Context, ns string) (string, error)
 	// watchJobs watches the Jobs in ns.
-	watchJobs func(ctx context.Context, ns string) (watch.Interface, error)
+	watchJobs func(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error)
 }
 
 var suspendPatch = []byte(`{"spec":{"suspend":true}}`)
@@ -149,8 +153,15 @@ func CronJobTargets(kube kubernetes.Interface, ours clientset.Interface) []CronT
 			_, err := kube.BatchV1().CronJobs(ns).Patch(ctx, name, types.MergePatchType, suspendPatch, metav1.PatchOptions{})
 			return err
 		},
-		watchJobs: func(ctx context.Context, ns string) (watch.Interface, error) {
-			return kube.BatchV1().Jobs(ns).Watch(ctx, metav1.ListOptions{})
+		listJobs: func(ctx context.Context, ns string) (string, error) {
+			l, err := kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return "", err
+			}
+			return l.ResourceVersion, nil
+		},
+		watchJobs: func(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error) {
+			return kube.BatchV1().Jobs(ns).Watch(ctx, opts)
 		},
 	}, {
 		Implementation: Ours,
@@ -167,8 +178,15 @@ func CronJobTargets(kube kubernetes.Interface, ours clientset.Interface) []CronT
 			_, err := ours.ExperimentalV1alpha1().CronJobs(ns).Patch(ctx, name, types.MergePatchType, suspendPatch, metav1.PatchOptions{})
 			return err
 		},
-		watchJobs: func(ctx context.Context, ns string) (watch.Interface, error) {
-			return ours.ExperimentalV1alpha1().Jobs(ns).Watch(ctx, metav1.ListOptions{})
+		listJobs: func(ctx context.Context, ns string) (string, error) {
+			l, err := ours.ExperimentalV1alpha1().Jobs(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return "", err
+			}
+			return l.ResourceVersion, nil
+		},
+		watchJobs: func(ctx context.Context, ns string, opts metav1.ListOptions) (watch.Interface, error) {
+			return ours.ExperimentalV1alpha1().Jobs(ns).Watch(ctx, opts)
 		},
 	}}
 }
@@ -200,7 +218,18 @@ func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count
 	if _, err := r.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return m, fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
-	w, err := t.watchJobs(ctx, ns)
+	rv, err := t.listJobs(ctx, ns)
+	if err != nil {
+		return m, fmt.Errorf("listing Jobs: %w", err)
+	}
+	// A burst of events can make an API server close a watch whose
+	// consumer falls behind; the retry watcher resumes from the last
+	// resourceVersion it saw, so no Job is missed.
+	w, err := watchtools.NewRetryWatcherWithContext(ctx, rv, &cache.ListWatch{
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			return t.watchJobs(ctx, ns, opts)
+		},
+	})
 	if err != nil {
 		return m, fmt.Errorf("watching Jobs: %w", err)
 	}

@@ -41,6 +41,10 @@ limitations under the License.
 //   - startingDeadlineSeconds: a missed time older than the deadline is
 //     skipped with a MissSchedule event.
 //   - Requeues: a CronJob is queued again at exactly its next schedule time.
+//   - Status writes: a sync that creates a Job leaves the status write
+//     (status.active, lastScheduleTime) to the next sync, which it queues
+//     behind the CronJobs already due; when many CronJobs fire in the same
+//     minute, every Job is created before any status is written.
 //
 // Jobs are named <cronjob>-<scheduled time in Unix minutes>, so a restarted
 // controller finds the Job it created (AlreadyExists) instead of creating a

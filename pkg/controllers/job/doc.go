@@ -30,6 +30,15 @@ limitations under the License.
 // failed counters, each step persisted before the next. Pods whose Job is
 // gone or finished, and orphans, get the finalizer removed.
 //
+// Pacing. Pod events queue a sync after 100 ms (upstream: 1 s), so a
+// finished pod is replaced about as soon as it is seen. Status tracking
+// (status writes and finalizer removals) runs at most once a second per
+// Job, as upstream's batching allows, except when the Job starts,
+// finishes, is suspended or resumed, or is being deleted: syncs in between
+// manage pods only and requeue the Job for its next tracking pass. Finished
+// pods keep their finalizer until that pass, so they are counted exactly
+// once.
+//
 // managedBy. Jobs whose spec.managedBy is unset or ManagedByValue
 // ("experimental/job-controller", the value the API documents) are
 // reconciled; any other value means another controller owns the Job, which
