@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -197,6 +198,10 @@ type LagMeasurement struct {
 	Implementation Implementation
 	CronJobs       int
 	Lags           []time.Duration // sorted
+	// WatchRestarts counts how often the API server closed the benchmark's
+	// Job watch and it was resumed; the Jobs seen after a resume are
+	// measured late.
+	WatchRestarts int
 }
 
 // Percentile returns the q-th (0..1) percentile of the lags (nearest rank).
@@ -225,8 +230,10 @@ func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count
 	// A burst of events can make an API server close a watch whose
 	// consumer falls behind; the retry watcher resumes from the last
 	// resourceVersion it saw, so no Job is missed.
+	var watches atomic.Int32
 	w, err := watchtools.NewRetryWatcherWithContext(ctx, rv, &cache.ListWatch{
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			watches.Add(1)
 			return t.watchJobs(ctx, ns, opts)
 		},
 	})
@@ -275,7 +282,8 @@ func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count
 		}
 	}
 	slices.Sort(m.Lags)
-	r.Logf("CronJob firing, %s: %d Jobs, lag p50 %s p99 %s", t.Implementation, len(m.Lags), m.Percentile(0.5), m.Percentile(0.99))
+	m.WatchRestarts = max(int(watches.Load())-1, 0)
+	r.Logf("CronJob firing, %s: %d Jobs, lag p50 %s p99 %s, watch restarts %d", t.Implementation, len(m.Lags), m.Percentile(0.5), m.Percentile(0.99), m.WatchRestarts)
 	return m, nil
 }
 

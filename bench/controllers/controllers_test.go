@@ -130,13 +130,14 @@ func TestLagMarkdown(t *testing.T) {
 		{Implementation: Upstream, CronJobs: 4, Lags: []time.Duration{1 * time.Second, 2 * time.Second}},
 		{Implementation: Ours, CronJobs: 4, Lags: []time.Duration{500 * time.Millisecond, 3 * time.Second}},
 		{Implementation: Upstream, CronJobs: 4, Lags: []time.Duration{3 * time.Second, 4 * time.Second}},
-		{Implementation: Ours, CronJobs: 4, Lags: []time.Duration{1 * time.Second, 1 * time.Second}},
+		{Implementation: Ours, CronJobs: 4, Lags: []time.Duration{1 * time.Second, 1 * time.Second}, WatchRestarts: 2},
 	}
 	md := LagMarkdown(ms)
 	// Pooled: upstream 1,2,3,4s (p50 2s, p99 4s); ours 0.5,1,1,3s (p50 1s, p99 3s).
 	for _, want := range []string{
-		"| " + string(Upstream) + " | 4 | 4 | 2s | 4s | 4s |",
-		"| " + string(Ours) + " | 4 | 4 | 1s | 3s | 3s |",
+		"| " + string(Upstream) + " | 4 | 4 | 2s | 4s | 4s | 0 |",
+		"| " + string(Ours) + " | 4 | 4 | 1s | 3s | 3s | 2 |",
+		"- " + string(Ours) + ": 500ms / 3s\n",
 		"CronJob lag p50: PASS (0.500×)",
 		"CronJob lag p99: PASS (0.750×)",
 	} {

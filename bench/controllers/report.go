@@ -128,20 +128,25 @@ func LagMarkdown(ms []LagMeasurement) string {
 		}
 		p.CronJobs = m.CronJobs
 		p.Lags = append(p.Lags, m.Lags...)
+		p.WatchRestarts += m.WatchRestarts
 	}
 	for _, p := range pooled {
 		slices.Sort(p.Lags)
 	}
 	var b strings.Builder
 	b.WriteString("CronJob schedule lag (scheduled minute to the Job's ADDED event at a watch):\n\n")
-	b.WriteString("| implementation | CronJobs | Jobs | p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| implementation | CronJobs | Jobs | p50 | p99 | max | watch restarts |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, impl := range []Implementation{Upstream, Ours} {
 		p, ok := pooled[impl]
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s |\n", impl, p.CronJobs, len(p.Lags),
-			p.Percentile(0.5).Round(time.Millisecond), p.Percentile(0.99).Round(time.Millisecond), p.Percentile(1).Round(time.Millisecond))
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %d |\n", impl, p.CronJobs, len(p.Lags),
+			p.Percentile(0.5).Round(time.Millisecond), p.Percentile(0.99).Round(time.Millisecond), p.Percentile(1).Round(time.Millisecond), p.WatchRestarts)
+	}
+	b.WriteString("\nPer firing (p50 / p99):\n\n")
+	for _, m := range ms {
+		fmt.Fprintf(&b, "- %s: %s / %s\n", m.Implementation, m.Percentile(0.5).Round(time.Millisecond), m.Percentile(0.99).Round(time.Millisecond))
 	}
 	up, okU := pooled[Upstream]
 	our, okO := pooled[Ours]
