@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates deepcopy, conversion, defaulters, OpenAPI, clientset, listers,
-# informers and apply configurations from the types in pkg/apis.
+# informers, apply configurations and protobuf from the types in pkg/apis
+# (protobuf needs protoc on PATH; Debian: apt-get install protobuf-compiler).
 set -o errexit -o nounset -o pipefail
 
 SCRIPT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,3 +48,33 @@ kube::codegen::gen_client \
     --output-pkg "${THIS_PKG}/pkg/generated" \
     --boilerplate "${BOILERPLATE}" \
     "${SCRIPT_ROOT}/pkg/apis"
+
+# Protobuf (generated.proto, generated.pb.go) for the versioned types, so
+# that clients and etcd can use application/vnd.kubernetes.protobuf as with
+# built-in kinds. go-to-protobuf wants protoc on PATH and the packages it
+# reads and imports laid out by import path; a temporary tree of symlinks
+# provides that.
+if ! command -v protoc >/dev/null; then
+  echo "protoc not found: install it (Debian: apt-get install protobuf-compiler)" >&2
+  exit 1
+fi
+PROTO_TOOLS="${SCRIPT_ROOT}/_output/tools"
+mkdir -p "${PROTO_TOOLS}"
+GOBIN="${PROTO_TOOLS}" go install \
+  k8s.io/code-generator/cmd/go-to-protobuf \
+  k8s.io/code-generator/cmd/go-to-protobuf/protoc-gen-gogo \
+  golang.org/x/tools/cmd/goimports
+go mod download github.com/gogo/protobuf
+PROTO_TREE=$(mktemp -d)
+trap 'rm -rf "${PROTO_TREE}"' EXIT
+link() { mkdir -p "$(dirname "${PROTO_TREE}/$2")" && ln -s "$1" "${PROTO_TREE}/$2"; }
+link "${SCRIPT_ROOT}" "${THIS_PKG}"
+for mod in k8s.io/api k8s.io/apimachinery github.com/gogo/protobuf; do
+  link "$(go list -m -f '{{.Dir}}' "${mod}")" "${mod}"
+done
+PATH="${PROTO_TOOLS}:${PATH}" go-to-protobuf \
+  --go-header-file "${BOILERPLATE}" \
+  --apimachinery-packages "-k8s.io/apimachinery/pkg/util/intstr,-k8s.io/apimachinery/pkg/api/resource,-k8s.io/apimachinery/pkg/runtime/schema,-k8s.io/apimachinery/pkg/runtime,-k8s.io/apimachinery/pkg/apis/meta/v1" \
+  --packages "-k8s.io/api/core/v1,-k8s.io/api/autoscaling/v1,${THIS_PKG}/pkg/apis/experimental/v1alpha1" \
+  --proto-import "${PROTO_TREE}" \
+  --output-dir "${PROTO_TREE}"

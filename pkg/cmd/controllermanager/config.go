@@ -19,6 +19,7 @@ package controllermanager
 import (
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -45,6 +46,11 @@ func (o *Options) Config() (*Config, error) {
 	}
 	restConfig.QPS = o.KubeAPIQPS
 	restConfig.Burst = int(o.KubeAPIBurst)
+	restConfig.ContentType = o.KubeAPIContentType
+	restConfig.AcceptContentTypes = o.KubeAPIContentType
+	if o.KubeAPIContentType != runtime.ContentTypeJSON {
+		restConfig.AcceptContentTypes += "," + runtime.ContentTypeJSON
+	}
 	c := &Config{Options: o, RestConfig: restConfig}
 	if err := o.SecureServing.ApplyTo(&c.SecureServing); err != nil {
 		return nil, fmt.Errorf("secure serving: %w", err)

@@ -113,14 +113,16 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	if o.SecureServing.BindPort != 10361 || o.LeaderElection.ResourceNamespace != "workloads-system" ||
 		o.LeaderElection.ResourceName != "workloads-controller-manager" || !o.LeaderElection.LeaderElect ||
-		o.Concurrency.ReplicaSet != 5 || o.Concurrency.DaemonSet != 2 {
+		o.Concurrency.ReplicaSet != 5 || o.Concurrency.DaemonSet != 2 || o.KubeAPIContentType != "application/vnd.kubernetes.protobuf" {
 		t.Errorf("unexpected defaults: %+v", o)
 	}
 	o.Controllers = []string{"nope"}
 	o.Concurrency.ReplicaSet = 0
 	o.LeaderElection.RenewDeadline = o.LeaderElection.LeaseDuration
+	o.KubeAPIContentType = "application/yaml"
 	err := o.Validate()
-	for _, want := range []string{"unknown controllers", "--concurrent-replicaset-syncs must be at least 1", "lease-duration must be greater"} {
+	for _, want := range []string{"unknown controllers", "--concurrent-replicaset-syncs must be at least 1", "lease-duration must be greater",
+		`--kube-api-content-type must be application/vnd.kubernetes.protobuf or application/json, got "application/yaml"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, want)
 		}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
@@ -63,6 +64,9 @@ type Options struct {
 	// KubeAPIQPS and KubeAPIBurst limit each client's requests.
 	KubeAPIQPS   float32
 	KubeAPIBurst int32
+	// KubeAPIContentType is the content type of requests; responses are
+	// accepted in it or JSON.
+	KubeAPIContentType string
 	// Controllers lists the controllers to run: "*", "name" or "-name".
 	Controllers []string
 	// MinResyncPeriod: informers resync at a random period between it and
@@ -98,10 +102,11 @@ type Concurrency struct {
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	o := &Options{
-		KubeAPIQPS:      20,
-		KubeAPIBurst:    30,
-		Controllers:     []string{"*"},
-		MinResyncPeriod: metav1.Duration{Duration: 12 * time.Hour},
+		KubeAPIQPS:         20,
+		KubeAPIBurst:       30,
+		KubeAPIContentType: runtime.ContentTypeProtobuf,
+		Controllers:        []string{"*"},
+		MinResyncPeriod:    metav1.Duration{Duration: 12 * time.Hour},
 		Concurrency: Concurrency{
 			ReplicaSet:              5,
 			Deployment:              5,
@@ -147,6 +152,8 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	generic.StringVar(&o.Master, "master", o.Master, "The address of kube-apiserver (overrides the server in --kubeconfig).")
 	generic.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "QPS of each client talking to kube-apiserver.")
 	generic.Int32Var(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of each client talking to kube-apiserver.")
+	generic.StringVar(&o.KubeAPIContentType, "kube-api-content-type", o.KubeAPIContentType,
+		"Content type of requests sent to kube-apiserver: application/vnd.kubernetes.protobuf or application/json. Responses are accepted in it or in JSON.")
 	generic.DurationVar(&o.MinResyncPeriod.Duration, "min-resync-period", o.MinResyncPeriod.Duration,
 		"Informers resync at a random period between min-resync-period and twice that.")
 	generic.StringSliceVar(&o.Controllers, "controllers", o.Controllers, fmt.Sprintf(""+
@@ -219,6 +226,9 @@ func (o *Options) Validate() error {
 	}
 	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst <= 0 {
 		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
+	}
+	if o.KubeAPIContentType != runtime.ContentTypeProtobuf && o.KubeAPIContentType != runtime.ContentTypeJSON {
+		errs = append(errs, fmt.Errorf("--kube-api-content-type must be %s or %s, got %q", runtime.ContentTypeProtobuf, runtime.ContentTypeJSON, o.KubeAPIContentType))
 	}
 	for name, n := range map[string]int32{
 		"--concurrent-replicaset-syncs":                o.Concurrency.ReplicaSet,

@@ -38,9 +38,15 @@ import (
 
 // TestRoundTripTypes fuzzes every internal kind of the scheme, round trips it
 // through JSON in every external version and checks that nothing is lost.
-// The types have no generated protobuf, so only JSON is exercised.
 func TestRoundTripTypes(t *testing.T) {
 	roundtrip.RoundTripTestForAPIGroup(t, Install, experimentalfuzzer.Funcs)
+}
+
+// TestRoundTripProtobuf does the same through protobuf
+// (application/vnd.kubernetes.protobuf, generated.pb.go), which the
+// controller manager sends and etcd stores.
+func TestRoundTripProtobuf(t *testing.T) {
+	roundtrip.RoundTripProtobufTestForAPIGroup(t, Install, experimentalfuzzer.Funcs)
 }
 
 // experimentalKinds lists the top-level kinds of the group.
