@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -394,6 +396,9 @@ func (c *ReplicaCalculator) cpuSampleUnusable(pod *corev1.Pod, metric PodMetric,
 // request is an error, since utilization is relative to it.
 func calculateRequests(pods []*corev1.Pod, container string, resource corev1.ResourceName) (map[string]int64, error) {
 	requests := make(map[string]int64, len(pods))
+	// By name, so that a missing request is reported for the same pod on
+	// every sync (the cache lists pods in no particular order).
+	pods = slices.SortedFunc(slices.Values(pods), func(a, b *corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
 	for _, pod := range pods {
 		if container == "" && resourcehelpers.IsPodLevelRequestsSet(pod) {
 			q, ok := resourcehelpers.PodRequests(pod, resourcehelpers.PodResourcesOptions{})[resource]
