@@ -124,6 +124,9 @@ type Controller struct {
 	finishedJobs sync.Map
 	// lastTracked holds, per Job key, when its status was last tracked.
 	lastTracked sync.Map
+	// writtenVersion holds, per Job key, the resourceVersion of the Job as
+	// this controller last wrote its status.
+	writtenVersion sync.Map
 
 	jobLister listers.JobLister
 	jobSynced cache.InformerSynced
@@ -280,6 +283,7 @@ func (c *Controller) deleteJob(logger klog.Logger, obj any) {
 	logger.V(4).Info("Deleting", "job", klog.KObj(job))
 	c.finishedJobs.Delete(job.UID)
 	c.lastTracked.Delete(key)
+	c.writtenVersion.Delete(key)
 	c.expectations.DeleteExpectations(logger, key)
 	c.backoff.remove(key)
 	c.queue.Add(key)

@@ -1201,3 +1201,47 @@ func TestPodsAreReplacedAtOnceAndStatusTrackedOncePerBatchPeriod(t *testing.T) {
 		t.Errorf("status %s active=%d, want succeeded=1 active=2", statusSummary(st), st.Status.Active)
 	}
 }
+
+func TestPodsAreNotManagedFromAStatusOlderThanTheLastWrite(t *testing.T) {
+	// Completions 2: a succeeded, b runs; nothing more is needed.
+	j := newJob("pi", 2, 2)
+	a, b := newPod("a", j, succeeded()), newPod("b", j, running())
+	f := newFixture(t, []*v1alpha1.Job{j}, []*corev1.Pod{a, b})
+	f.paced = true
+	written := 1
+	f.client.PrependReactor("update", "jobs", func(act clienttesting.Action) (bool, runtime.Object, error) {
+		if act.GetSubresource() == "status" {
+			written++
+			act.(clienttesting.UpdateAction).GetObject().(*v1alpha1.Job).ResourceVersion = fmt.Sprint(written)
+		}
+		return false, nil, nil
+	})
+	f.mustSync(j) // tracks: a counted (succeeded=1) and its finalizer removed
+	if st := f.lastStatus(); st.Status.Succeeded != 1 || len(f.createdPods()) != 0 {
+		t.Fatalf("status %s, created %d: want a counted and no pod created", statusSummary(st), len(f.createdPods()))
+	}
+
+	// The cache still has the Job from before those writes and a with its
+	// finalizer: it would count no success and create a second pod.
+	f.clock.Step(podSyncBatchPeriod)
+	f.mustSync(j)
+	if n := len(f.createdPods()); n != 0 {
+		t.Fatalf("created %d pods from a status older than the last write", n)
+	}
+	if d := f.requeued[key(j)]; d != podSyncBatchPeriod {
+		t.Errorf("requeued after %v, want %v", d, podSyncBatchPeriod)
+	}
+
+	// Once the cache has the write, pods are managed again, rightly.
+	stored, err := f.client.ExperimentalV1alpha1().Jobs("default").Get(f.ctx, "pi", metav1.GetOptions{})
+	f.must(err)
+	f.must(f.jobStore.Update(stored))
+	f.clock.Step(podSyncBatchPeriod)
+	f.mustSync(stored)
+	if n := len(f.createdPods()); n != 0 {
+		t.Errorf("created %d pods, none are needed", n)
+	}
+	if d, ok := f.requeued[key(j)]; !ok || d != syncBatchPeriod-2*podSyncBatchPeriod {
+		t.Errorf("requeued after %v (%v), want the tracking pass in %v", d, ok, syncBatchPeriod-2*podSyncBatchPeriod)
+	}
+}

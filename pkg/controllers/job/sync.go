@@ -129,6 +129,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if apierrors.IsNotFound(err) {
 		logger.V(4).Info("Job has been deleted", "job", key)
 		c.lastTracked.Delete(key)
+		c.writtenVersion.Delete(key)
 		c.expectations.DeleteExpectations(logger, key)
 		c.finalizerExpectations.forget(key)
 		c.backoff.remove(key)
@@ -149,6 +150,16 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	if _, ok := c.finishedJobs.Load(shared.UID); ok {
 		logger.V(2).Info("Job was marked finished; waiting for the update to be observed", "job", klog.KObj(shared))
+		return nil
+	}
+	if wait := c.staleWait(key, shared); wait > 0 {
+		// Between tracking passes pods are managed from the cached status
+		// alone; one that predates the last status write undercounts the
+		// pods that write counted (their finalizers may be gone already),
+		// so wait for the cache instead of creating pods it says are
+		// missing.
+		logger.V(4).Info("Waiting for the cache to show the last status write", "job", key, "resourceVersion", shared.ResourceVersion)
+		c.enqueueAfter(key, wait)
 		return nil
 	}
 	job := shared.DeepCopy()
@@ -325,6 +336,23 @@ func (c *Controller) trackingWait(key string, st *syncState, shared *v1alpha1.Jo
 		return 0
 	}
 	return syncBatchPeriod - c.clock.Since(last.(time.Time))
+}
+
+// staleWait returns how long to wait before syncing a Job whose cached
+// version is not the one this controller last wrote its status as: zero
+// when the cache has that version or the next tracking pass is due (which,
+// as upstream's syncs, works from the cache as it is), otherwise
+// podSyncBatchPeriod. A Job that another writer changed after that write
+// waits too, at most until the tracking pass.
+func (c *Controller) staleWait(key string, shared *v1alpha1.Job) time.Duration {
+	written, ok := c.writtenVersion.Load(key)
+	if !ok || written.(string) == shared.ResourceVersion {
+		return 0
+	}
+	if last, ok := c.lastTracked.Load(key); !ok || c.clock.Since(last.(time.Time)) >= syncBatchPeriod {
+		return 0
+	}
+	return podSyncBatchPeriod
 }
 
 // podsForJob returns the pods of job after adopting matching orphans (which

@@ -321,6 +321,7 @@ func (c *Controller) updateStatus(ctx context.Context, job *v1alpha1.Job) (*v1al
 	if err != nil {
 		return nil, err
 	}
+	c.writtenVersion.Store(updated.Namespace+"/"+updated.Name, updated.ResourceVersion)
 	if updated.Status.UncountedTerminatedPods == nil {
 		updated.Status.UncountedTerminatedPods = &v1alpha1.UncountedTerminatedPods{}
 	}
