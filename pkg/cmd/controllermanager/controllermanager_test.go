@@ -113,7 +113,7 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	if o.SecureServing.BindPort != 10361 || o.LeaderElection.ResourceNamespace != "workloads-system" ||
 		o.LeaderElection.ResourceName != "workloads-controller-manager" || !o.LeaderElection.LeaderElect ||
-		o.Concurrency.ReplicaSet != 5 || o.Concurrency.DaemonSet != 2 || o.KubeAPIContentType != "application/vnd.kubernetes.protobuf" {
+		o.Concurrency.ReplicaSet != 5 || o.Concurrency.DaemonSet != 2 || o.Concurrency.CronJob != 10 || o.KubeAPIContentType != "application/vnd.kubernetes.protobuf" {
 		t.Errorf("unexpected defaults: %+v", o)
 	}
 	o.Controllers = []string{"nope"}

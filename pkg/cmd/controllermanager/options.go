@@ -108,11 +108,14 @@ func NewOptions() *Options {
 		Controllers:        []string{"*"},
 		MinResyncPeriod:    metav1.Duration{Duration: 12 * time.Hour},
 		Concurrency: Concurrency{
-			ReplicaSet:              5,
-			Deployment:              5,
-			DaemonSet:               2,
-			Job:                     5,
-			CronJob:                 5,
+			ReplicaSet: 5,
+			Deployment: 5,
+			DaemonSet:  2,
+			Job:        5,
+			// Twice kube-controller-manager's 5: each create goes through
+			// the aggregation layer (two API servers), so a worker waits
+			// longer per request; the client's QPS still bounds the load.
+			CronJob:                 10,
 			HorizontalPodAutoscaler: 5,
 			TTLAfterFinished:        5,
 
@@ -171,7 +174,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	c.Int32Var(&o.Concurrency.Job, "concurrent-job-syncs", o.Concurrency.Job,
 		"The number of Jobs that are allowed to sync concurrently.")
 	c.Int32Var(&o.Concurrency.CronJob, "concurrent-cron-job-syncs", o.Concurrency.CronJob,
-		"The number of CronJobs that are allowed to sync concurrently.")
+		"The number of CronJobs that are allowed to sync concurrently (kube-controller-manager: 5; more here because each request passes two API servers).")
 	c.Int32Var(&o.Concurrency.HorizontalPodAutoscaler, "concurrent-horizontal-pod-autoscaler-syncs", o.Concurrency.HorizontalPodAutoscaler,
 		"The number of HorizontalPodAutoscalers that are allowed to sync concurrently.")
 	hpa := &o.Concurrency.HorizontalPodAutoscalerConfig
