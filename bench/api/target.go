@@ -108,7 +108,8 @@ func NewTarget(key, name string, cfg *rest.Config, gvr schema.GroupVersionResour
 func tuneConfig(in *rest.Config, opts ClientOptions, agent string) *rest.Config {
 	cfg := rest.CopyConfig(in)
 	cfg.QPS, cfg.Burst = opts.QPS, opts.Burst
-	// JSON everywhere: CRDs and workloads-apiserver serve no protobuf.
+	// JSON everywhere, so every target is measured the same way: the
+	// dynamic client speaks JSON and CRDs serve no protobuf.
 	cfg.ContentType = "application/json"
 	cfg.AcceptContentTypes = "application/json"
 	cfg.UserAgent = opts.UserAgent + "/" + agent
