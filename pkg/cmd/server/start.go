@@ -222,6 +222,20 @@ func (o *Options) Validate(args []string) error {
 	return utilerrors.NewAggregate(errs)
 }
 
+// storageCodec writes objects to etcd as experimental/v1alpha1 in mediaType
+// and reads every media type the server knows, so objects written in
+// another one (JSON, before protobuf was the default) stay readable and are
+// rewritten on their next update.
+func storageCodec(mediaType string) (runtime.Codec, error) {
+	codec, _, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
+		StorageMediaType:  mediaType,
+		StorageSerializer: apiserver.Codecs,
+		StorageVersion:    v1alpha1.SchemeGroupVersion,
+		MemoryVersion:     schema.GroupVersion{Group: v1alpha1.GroupName, Version: runtime.APIVersionInternal},
+	})
+	return codec, err
+}
+
 // Config turns the options into the server configuration.
 func (o *Options) Config() (*apiserver.Config, error) {
 	if err := o.RecommendedOptions.SecureServing.MaybeDefaultWithSelfSignedCerts(
@@ -241,15 +255,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	serverConfig.FeatureGate = o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
 	serverConfig.EffectiveVersion = o.ComponentGlobalsRegistry.EffectiveVersionFor(basecompatibility.DefaultKubeComponent)
 
-	// The storage codec writes --storage-media-type and reads every media
-	// type, so objects written in another one (JSON before protobuf was the
-	// default) stay readable and are rewritten on their next update.
-	codec, _, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
-		StorageMediaType:  o.RecommendedOptions.Etcd.DefaultStorageMediaType,
-		StorageSerializer: apiserver.Codecs,
-		StorageVersion:    v1alpha1.SchemeGroupVersion,
-		MemoryVersion:     schema.GroupVersion{Group: v1alpha1.GroupName, Version: runtime.APIVersionInternal},
-	})
+	codec, err := storageCodec(o.RecommendedOptions.Etcd.DefaultStorageMediaType)
 	if err != nil {
 		return nil, fmt.Errorf("--storage-media-type: %w", err)
 	}
