@@ -24,7 +24,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,7 +64,7 @@ var fastLeaderElection = []string{
 // clusterOptions are the options of every cluster of this package: kwok
 // nodes, workloads-apiserver and workloads-controller-manager (the framework
 // gives it a free secure port, so concurrent clusters never clash).
-func clusterOptions(nodes int, extraArgs ...string) (framework.Options, error) {
+func clusterOptions(nodes int, extraArgs ...string) framework.Options {
 	return framework.Options{
 		Nodes:                      nodes,
 		WorkloadsAPIServer:         true,
@@ -73,7 +72,7 @@ func clusterOptions(nodes int, extraArgs ...string) (framework.Options, error) {
 		WorkloadsControllerManager: true,
 		WorkloadsControllerManagerArgs: append([]string{"--v=2"},
 			append(fastLeaderElection, extraArgs...)...),
-	}, nil
+	}
 }
 
 // env is a running cluster with clients.
@@ -82,59 +81,21 @@ type env struct {
 	client clientset.Interface
 }
 
-var (
-	sharedOnce sync.Once
-	shared     *env
-	sharedErr  error
-	sharedStop func() error
-)
+// cluster is shared by the tests that leave the components running.
+var cluster = framework.NewShared(clusterOptions(3))
 
-// TestMain stops the shared cluster after the tests; its run dir (with the
-// component logs) is kept when a test failed.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if sharedStop != nil {
-		if err := sharedStop(); err != nil {
-			log.Printf("stopping the shared cluster: %v", err)
-		}
-		if code == 0 {
-			os.RemoveAll(shared.c.RunDir)
-		} else {
-			log.Printf("shared cluster logs kept in %s", shared.c.LogDir)
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
 
 // sharedEnv returns the cluster shared by the tests that leave the
 // components running, starting it on first use.
 func sharedEnv(t *testing.T) *env {
 	t.Helper()
-	framework.SkipIfNoControlPlane(t)
-	sharedOnce.Do(func() {
-		opts, err := clusterOptions(3)
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		opts.KeepRunDir = true
-		c, stop, err := framework.Start(context.Background(), opts, framework.LoggerFunc(log.Printf))
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		sharedStop = stop
-		client, err := clientset.NewForConfig(c.RestConfig())
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		shared = &env{c: c, client: client}
-	})
-	if sharedErr != nil {
-		t.Fatalf("starting the shared cluster: %v", sharedErr)
+	c := cluster.Get(t)
+	client, err := clientset.NewForConfig(c.RestConfig())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return shared
+	return &env{c: c, client: client}
 }
 
 // ownEnv starts a cluster for one test (for tests that stop components);
@@ -142,11 +103,7 @@ func sharedEnv(t *testing.T) *env {
 func ownEnv(t *testing.T, nodes int, extraArgs ...string) *env {
 	t.Helper()
 	framework.SkipIfNoControlPlane(t)
-	opts, err := clusterOptions(nodes, extraArgs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := framework.StartCluster(t, opts)
+	c := framework.StartCluster(t, clusterOptions(nodes, extraArgs...))
 	client, err := clientset.NewForConfig(c.RestConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -157,14 +114,7 @@ func ownEnv(t *testing.T, nodes int, extraArgs ...string) *env {
 // namespace creates a namespace for the test and deletes it afterwards.
 func (e *env) namespace(t *testing.T, name string) string {
 	t.Helper()
-	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := e.c.KubeClient().CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating namespace %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		_ = e.c.KubeClient().CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
-	})
+	e.c.CreateNamespace(t, name)
 	return name
 }
 

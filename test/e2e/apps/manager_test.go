@@ -39,10 +39,7 @@ import (
 // health and metrics endpoints.
 func TestControllerManagerEndpointsAndDiscovery(t *testing.T) {
 	framework.SkipIfNoControlPlane(t)
-	opts, err := clusterOptions(1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts := clusterOptions(1)
 	opts.WorkloadsAPIServerArgs = append(opts.WorkloadsAPIServerArgs, "--runtime-config=experimental/v1alpha1/daemonsets=false")
 	c := framework.StartCluster(t, opts)
 	client, err := clientset.NewForConfig(c.RestConfig())

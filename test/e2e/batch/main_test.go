@@ -27,7 +27,6 @@ package batch
 import (
 	"context"
 	"fmt"
-	"log"
 	"os"
 	"slices"
 	"strings"
@@ -74,55 +73,21 @@ type env struct {
 	client clientset.Interface
 }
 
-var (
-	sharedOnce sync.Once
-	shared     *env
-	sharedErr  error
-	sharedStop func() error
-)
+// cluster is shared by the tests of the package.
+var cluster = framework.NewShared(clusterOptions(3))
 
-// TestMain stops the shared cluster after the tests; its run dir (with the
-// component logs) is kept when a test failed.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if sharedStop != nil {
-		if err := sharedStop(); err != nil {
-			log.Printf("stopping the shared cluster: %v", err)
-		}
-		if code == 0 {
-			os.RemoveAll(shared.c.RunDir)
-		} else {
-			log.Printf("shared cluster logs kept in %s", shared.c.LogDir)
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
 
 // sharedEnv returns the cluster shared by the tests of the package,
 // starting it on first use.
 func sharedEnv(t *testing.T) *env {
 	t.Helper()
-	framework.SkipIfNoControlPlane(t)
-	sharedOnce.Do(func() {
-		opts := clusterOptions(3)
-		opts.KeepRunDir = true
-		c, stop, err := framework.Start(context.Background(), opts, framework.LoggerFunc(log.Printf))
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		sharedStop = stop
-		client, err := clientset.NewForConfig(c.RestConfig())
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		shared = &env{c: c, client: client}
-	})
-	if sharedErr != nil {
-		t.Fatalf("starting the shared cluster: %v", sharedErr)
+	c := cluster.Get(t)
+	client, err := clientset.NewForConfig(c.RestConfig())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return shared
+	return &env{c: c, client: client}
 }
 
 // namespace creates a namespace named after prefix with a random suffix for
@@ -130,13 +95,7 @@ func sharedEnv(t *testing.T) *env {
 func (e *env) namespace(t *testing.T, prefix string) string {
 	t.Helper()
 	name := fmt.Sprintf("%s-%s", prefix, rand.String(5))
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := e.c.KubeClient().CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating namespace %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		_ = e.c.KubeClient().CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
-	})
+	e.c.CreateNamespace(t, name)
 	return name
 }
 

@@ -24,7 +24,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,35 +57,27 @@ type env struct {
 	pathDir string
 }
 
-var (
-	sharedOnce sync.Once
-	shared     *env
-	sharedErr  error
-	sharedStop func() error
-)
+// cluster is shared by the tests of the package.
+var cluster = framework.NewShared(framework.Options{
+	Nodes:                          nodes,
+	WorkloadsAPIServer:             true,
+	WorkloadsAPIServerArgs:         []string{"--runtime-config=experimental/v1alpha1=true"},
+	WorkloadsControllerManager:     true,
+	WorkloadsControllerManagerArgs: []string{"--v=2"},
+})
 
-// TestMain stops the shared cluster after the tests; its logs are kept when
-// a test failed.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if sharedStop != nil {
-		if err := sharedStop(); err != nil {
-			log.Printf("stopping the shared cluster: %v", err)
-		}
-		if code == 0 {
-			os.RemoveAll(shared.c.RunDir)
-		} else {
-			log.Printf("shared cluster logs kept in %s", shared.c.LogDir)
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(cluster.Main(m)) }
+
+var (
+	pathDirOnce sync.Once
+	pathDir     string
+	pathDirErr  error
+)
 
 // sharedEnv returns the cluster shared by the tests, starting it on first
 // use.
 func sharedEnv(t *testing.T) *env {
 	t.Helper()
-	framework.SkipIfNoControlPlane(t)
 	root, err := framework.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -95,56 +86,34 @@ func sharedEnv(t *testing.T) *env {
 	if _, err := os.Stat(plugin); err != nil {
 		t.Fatalf("%s not found: run `make build` first (%v)", plugin, err)
 	}
-	sharedOnce.Do(func() {
-		opts := framework.Options{
-			Nodes:                          nodes,
-			WorkloadsAPIServer:             true,
-			WorkloadsAPIServerArgs:         []string{"--runtime-config=experimental/v1alpha1=true"},
-			WorkloadsControllerManager:     true,
-			WorkloadsControllerManagerArgs: []string{"--v=2"},
-			KeepRunDir:                     true,
-		}
-		c, stop, err := framework.Start(context.Background(), opts, framework.LoggerFunc(log.Printf))
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		sharedStop = stop
-		client, err := clientset.NewForConfig(c.RestConfig())
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		// kubectl finds the plugin in _output/bin on PATH; the completion
-		// helper shipped next to its sources gets a directory of its own.
-		pathDir := filepath.Join(c.RunDir, "completion-helper")
-		if err := os.MkdirAll(pathDir, 0o755); err != nil {
-			sharedErr = err
+	c := cluster.Get(t)
+	client, err := clientset.NewForConfig(c.RestConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// kubectl finds the plugin in _output/bin on PATH; the completion helper
+	// shipped next to its sources gets a directory of its own.
+	pathDirOnce.Do(func() {
+		dir := filepath.Join(c.RunDir, "completion-helper")
+		if pathDirErr = os.MkdirAll(dir, 0o755); pathDirErr != nil {
 			return
 		}
 		helper := filepath.Join(root, "cmd", "kubectl-experimental", "kubectl_complete-experimental")
-		if err := os.Symlink(helper, filepath.Join(pathDir, "kubectl_complete-experimental")); err != nil {
-			sharedErr = err
+		if pathDirErr = os.Symlink(helper, filepath.Join(dir, "kubectl_complete-experimental")); pathDirErr != nil {
 			return
 		}
-		shared = &env{c: c, client: client, pathDir: pathDir}
+		pathDir = dir
 	})
-	if sharedErr != nil {
-		t.Fatalf("starting the shared cluster: %v", sharedErr)
+	if pathDirErr != nil {
+		t.Fatalf("setting up the completion helper: %v", pathDirErr)
 	}
-	return shared
+	return &env{c: c, client: client, pathDir: pathDir}
 }
 
 // namespace creates a namespace for the test and deletes it afterwards.
 func (e *env) namespace(t *testing.T, name string) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if _, err := e.c.KubeClient().CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("creating namespace %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		_ = e.c.KubeClient().CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
-	})
+	e.c.CreateNamespace(t, name)
 	return name
 }
 
