@@ -276,7 +276,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	// A Job the previous sync created and left unrecorded counts even before
 	// the Job cache shows it; that status.active lacks it is expected then.
-	unrecorded := c.takeUnrecorded(cached.UID)
+	unrecorded := c.unrecordedJob(cached.UID)
 	if unrecorded != nil && !containsJob(jobs, unrecorded.UID) {
 		jobs = append(jobs, unrecorded)
 	}
@@ -290,7 +290,6 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		case apierrors.IsNotFound(err):
 			return nil
 		case err != nil:
-			c.keepUnrecorded(cached.UID, unrecorded)
 			return fmt.Errorf("re-reading CronJob %s: %w", key, err)
 		case fresh.UID == cached.UID:
 			base = fresh
@@ -300,7 +299,6 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	// it differs from base's.
 	cj := base.DeepCopy()
 	if err := c.reconcileJobs(ctx, cj, jobs, unrecorded); err != nil {
-		c.keepUnrecorded(cached.UID, unrecorded)
 		return err
 	}
 	cleanupErr := c.cleanupFinishedJobs(ctx, cj, jobs)
@@ -316,13 +314,16 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		// (the Job records its scheduled time); the Job's name makes a
 		// second create for the same time impossible, even after a crash.
 		logger.V(4).Info("Recording the created Job in status at the next sync", "job", klog.KObj(created))
-		c.keepUnrecorded(cj.UID, created)
+		c.setUnrecorded(cj.UID, created)
 		c.enqueue(key)
 	case !equality.Semantic.DeepEqual(base.Status, cj.Status):
 		if _, err := c.client.ExperimentalV1alpha1().CronJobs(cj.Namespace).UpdateStatus(ctx, cj, metav1.UpdateOptions{}); err != nil {
 			statusErr = fmt.Errorf("updating the status of CronJob %s: %w", key, err)
-			c.keepUnrecorded(cj.UID, unrecorded)
+		} else {
+			c.setUnrecorded(cj.UID, nil)
 		}
+	default:
+		c.setUnrecorded(cj.UID, nil)
 	}
 	if !next.IsZero() {
 		// Queue the CronJob for exactly its next schedule time, also when
@@ -335,24 +336,23 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return errors.Join(cleanupErr, scheduleErr, statusErr)
 }
 
-// takeUnrecorded removes and returns the Job the last sync of a CronJob
-// created without recording it in status, if any.
-func (c *Controller) takeUnrecorded(uid types.UID) *v1alpha1.Job {
+// unrecordedJob returns the Job a sync of a CronJob created without
+// recording it in status, if any; it stays until a status write records it.
+func (c *Controller) unrecordedJob(uid types.UID) *v1alpha1.Job {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	job := c.unrecorded[uid]
-	delete(c.unrecorded, uid)
-	return job
+	return c.unrecorded[uid]
 }
 
-// keepUnrecorded remembers job (when not nil) as created for a CronJob and
-// not yet in its status.
-func (c *Controller) keepUnrecorded(uid types.UID, job *v1alpha1.Job) {
-	if job == nil {
-		return
-	}
+// setUnrecorded remembers job as created for a CronJob and not yet in its
+// status; nil forgets it (the status is current).
+func (c *Controller) setUnrecorded(uid types.UID, job *v1alpha1.Job) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if job == nil {
+		delete(c.unrecorded, uid)
+		return
+	}
 	c.unrecorded[uid] = job
 }
 
