@@ -134,51 +134,33 @@ type describer struct {
 // Describe returns the description of one object.
 func (d *describer) Describe(ctx context.Context, k Kind, name string) (string, error) {
 	x := d.c.ExperimentalV1alpha1()
-	get := metav1.GetOptions{}
-	var (
-		s   string
-		err error
-	)
 	switch k {
 	case KindDeployment:
-		o, gerr := x.Deployments(d.ns).Get(ctx, name, get)
-		if gerr != nil {
-			return "", fmt.Errorf("getting %s: %w", k.Ref(name), gerr)
-		}
-		s, err = d.deployment(ctx, o)
+		return describeObject(ctx, k, name, x.Deployments(d.ns).Get, d.deployment)
 	case KindDaemonSet:
-		o, gerr := x.DaemonSets(d.ns).Get(ctx, name, get)
-		if gerr != nil {
-			return "", fmt.Errorf("getting %s: %w", k.Ref(name), gerr)
-		}
-		s, err = d.daemonSet(ctx, o)
+		return describeObject(ctx, k, name, x.DaemonSets(d.ns).Get, d.daemonSet)
 	case KindReplicaSet:
-		o, gerr := x.ReplicaSets(d.ns).Get(ctx, name, get)
-		if gerr != nil {
-			return "", fmt.Errorf("getting %s: %w", k.Ref(name), gerr)
-		}
-		s, err = d.replicaSet(ctx, o)
+		return describeObject(ctx, k, name, x.ReplicaSets(d.ns).Get, d.replicaSet)
 	case KindJob:
-		o, gerr := x.Jobs(d.ns).Get(ctx, name, get)
-		if gerr != nil {
-			return "", fmt.Errorf("getting %s: %w", k.Ref(name), gerr)
-		}
-		s, err = d.job(ctx, o)
+		return describeObject(ctx, k, name, x.Jobs(d.ns).Get, d.job)
 	case KindCronJob:
-		o, gerr := x.CronJobs(d.ns).Get(ctx, name, get)
-		if gerr != nil {
-			return "", fmt.Errorf("getting %s: %w", k.Ref(name), gerr)
-		}
-		s, err = d.cronJob(ctx, o)
+		return describeObject(ctx, k, name, x.CronJobs(d.ns).Get, d.cronJob)
 	case KindHPA:
-		o, gerr := x.HorizontalPodAutoscalers(d.ns).Get(ctx, name, get)
-		if gerr != nil {
-			return "", fmt.Errorf("getting %s: %w", k.Ref(name), gerr)
-		}
-		s, err = d.hpa(ctx, o)
+		return describeObject(ctx, k, name, x.HorizontalPodAutoscalers(d.ns).Get, d.hpa)
 	default:
 		return "", fmt.Errorf("describe is not supported for %s", k.Resource())
 	}
+}
+
+// describeObject gets the object name of kind k with get and renders it.
+func describeObject[T any](ctx context.Context, k Kind, name string,
+	get func(context.Context, string, metav1.GetOptions) (T, error),
+	render func(context.Context, T) (string, error)) (string, error) {
+	o, err := get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("getting %s: %w", k.Ref(name), err)
+	}
+	s, err := render(ctx, o)
 	if err != nil {
 		return "", fmt.Errorf("describing %s: %w", k.Ref(name), err)
 	}
