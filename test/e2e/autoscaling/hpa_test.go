@@ -72,27 +72,13 @@ func (e *env) testExperimentalDeployment(t *testing.T) {
 
 	// 1 pod at 200% against 50%: the first rescale asks for 4 (or 5 when
 	// the sample is a little above 200m).
-	var scaledUp *v1alpha1.HorizontalPodAutoscaler
-	waitFor(t, "the autoscaler to scale the Deployment up", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+	e.expectScaleUp(t, ns, "web", "the Deployment", func(ctx context.Context) (int32, error) {
 		d, err := deployments.Get(ctx, "web", metav1.GetOptions{})
 		if err != nil {
-			return false, "", err
+			return 0, err
 		}
-		hpa, err := e.getHPA(ctx, ns, "web")
-		if err != nil {
-			return false, "", err
-		}
-		state := fmt.Sprintf("deployment spec.replicas=%d; hpa %s", *d.Spec.Replicas, describeHPA(hpa))
-		if *d.Spec.Replicas < 4 || hpa.Status.DesiredReplicas < 4 {
-			return false, state, nil
-		}
-		scaledUp = hpa
-		return true, state, nil
+		return *d.Spec.Replicas, nil
 	})
-	expectActive(t, scaledUp)
-	if u, ok := cpuUtilization(scaledUp); !ok || u < 100 {
-		t.Errorf("currentMetrics = %+v, want CPU utilization of at least 100%%", scaledUp.Status.CurrentMetrics)
-	}
 	e.expectRescaleEvent(t, ns, "web", "cpu resource utilization (percentage of request) above target")
 
 	// Every pod at 200%: the autoscaler wants 16+ and is held at maxReplicas.
@@ -152,18 +138,34 @@ func (e *env) testAppsDeployment(t *testing.T) {
 	if _, err := e.client.ExperimentalV1alpha1().HorizontalPodAutoscalers(ns).Create(context.Background(), cpuHPA("api", ref, nil), metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating the HorizontalPodAutoscaler: %v", err)
 	}
-	var scaledUp *v1alpha1.HorizontalPodAutoscaler
-	waitFor(t, "the autoscaler to scale the apps/v1 Deployment up", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+	e.expectScaleUp(t, ns, "api", "the apps/v1 Deployment", func(ctx context.Context) (int32, error) {
 		d, err := deployments.Get(ctx, "api", metav1.GetOptions{})
 		if err != nil {
-			return false, "", err
+			return 0, err
 		}
-		hpa, err := e.getHPA(ctx, ns, "api")
+		return *d.Spec.Replicas, nil
+	})
+	e.expectRescaleEvent(t, ns, "api", "above target")
+}
+
+// expectScaleUp waits until the autoscaler name and its target (what,
+// whose spec.replicas replicas reads) both ask for at least 4 replicas, then
+// checks that the autoscaler is active and saw CPU utilization of at least
+// 100%.
+func (e *env) expectScaleUp(t *testing.T, ns, name, what string, replicas func(ctx context.Context) (int32, error)) {
+	t.Helper()
+	var scaledUp *v1alpha1.HorizontalPodAutoscaler
+	waitFor(t, "the autoscaler to scale "+what+" up", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		r, err := replicas(ctx)
 		if err != nil {
 			return false, "", err
 		}
-		state := fmt.Sprintf("deployment spec.replicas=%d; hpa %s", *d.Spec.Replicas, describeHPA(hpa))
-		if *d.Spec.Replicas < 4 || hpa.Status.DesiredReplicas < 4 {
+		hpa, err := e.getHPA(ctx, ns, name)
+		if err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("deployment spec.replicas=%d; hpa %s", r, describeHPA(hpa))
+		if r < 4 || hpa.Status.DesiredReplicas < 4 {
 			return false, state, nil
 		}
 		scaledUp = hpa
@@ -173,5 +175,4 @@ func (e *env) testAppsDeployment(t *testing.T) {
 	if u, ok := cpuUtilization(scaledUp); !ok || u < 100 {
 		t.Errorf("currentMetrics = %+v, want CPU utilization of at least 100%%", scaledUp.Status.CurrentMetrics)
 	}
-	e.expectRescaleEvent(t, ns, "api", "above target")
 }
