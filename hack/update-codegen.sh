@@ -6,7 +6,21 @@ set -o errexit -o nounset -o pipefail
 
 SCRIPT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "${SCRIPT_ROOT}"
-CODEGEN_PKG=${CODEGEN_PKG:-$(go list -m -f '{{.Dir}}' k8s.io/code-generator)}
+
+# module_dir <module>: the directory of a module of go.mod, downloaded first:
+# until it is in the module cache `go list -m` prints an empty Dir.
+module_dir() {
+  go mod download "$1"
+  local dir
+  dir=$(go list -m -f '{{.Dir}}' "$1")
+  if [[ -z "${dir}" || ! -d "${dir}" ]]; then
+    echo "update-codegen: no directory for module $1 after go mod download" >&2
+    return 1
+  fi
+  printf '%s\n' "${dir}"
+}
+
+CODEGEN_PKG=${CODEGEN_PKG:-$(module_dir k8s.io/code-generator)}
 # shellcheck source=/dev/null
 source "${CODEGEN_PKG}/kube_codegen.sh"
 
@@ -64,13 +78,13 @@ GOBIN="${PROTO_TOOLS}" go install \
   k8s.io/code-generator/cmd/go-to-protobuf \
   k8s.io/code-generator/cmd/go-to-protobuf/protoc-gen-gogo \
   golang.org/x/tools/cmd/goimports
-go mod download github.com/gogo/protobuf
 PROTO_TREE=$(mktemp -d)
 trap 'rm -rf "${PROTO_TREE}"' EXIT
 link() { mkdir -p "$(dirname "${PROTO_TREE}/$2")" && ln -s "$1" "${PROTO_TREE}/$2"; }
 link "${SCRIPT_ROOT}" "${THIS_PKG}"
 for mod in k8s.io/api k8s.io/apimachinery github.com/gogo/protobuf; do
-  link "$(go list -m -f '{{.Dir}}' "${mod}")" "${mod}"
+  mod_dir=$(module_dir "${mod}")
+  link "${mod_dir}" "${mod}"
 done
 PATH="${PROTO_TOOLS}:${PATH}" go-to-protobuf \
   --go-header-file "${BOILERPLATE}" \
