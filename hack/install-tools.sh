@@ -62,7 +62,6 @@ KWOK_STAGE_FILES=(
   kustomize/stage/node/fast/node-initialize.yaml
   kustomize/stage/node/heartbeat/node-heartbeat.yaml
   kustomize/stage/pod/fast/pod-ready.yaml
-  kustomize/stage/pod/fast/pod-delete.yaml
   kustomize/metrics/resource/metrics-resource.yaml
   kustomize/metrics/usage/usage-from-annotation.yaml
 )

@@ -61,6 +61,12 @@ limitations under the License.
 //   - workloads.experimental.test/never-ready: any value, on any pod: Running
 //     but never Ready.
 //
+// A deleted pod is terminated as a kubelet does it: its containers end with
+// exit code 137 (reason Error), the pod goes to phase Failed, and only then is
+// it removed (with grace period 0; finalizers still hold it until their owners
+// remove them). This happens at once, or at the end of the grace period when
+// the pod carries workloads.experimental.test/ignore-sigterm.
+//
 // kwok's kwok.x-k8s.io/usage-cpu and kwok.x-k8s.io/usage-memory annotations set
 // the usage metrics-server reports for a pod.
 package framework

@@ -19,11 +19,11 @@ package framework
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 )
 
 // Pod annotations understood by the kwok stages in testdata/stages. kwok plays
@@ -45,6 +45,10 @@ const (
 	// AnnotationNeverReady (any value) on any pod: the pod runs but never
 	// becomes Ready (containers running with ready=false).
 	AnnotationNeverReady = "workloads.experimental.test/never-ready"
+	// AnnotationIgnoreSIGTERM (any value) on any pod: when the pod is
+	// deleted, its containers keep running until the grace period ends
+	// (the pod's deletionTimestamp) instead of stopping at once.
+	AnnotationIgnoreSIGTERM = "workloads.experimental.test/ignore-sigterm"
 
 	// AnnotationUsageCPU is kwok's own annotation for the CPU usage
 	// metrics-server reports for each container of the pod (e.g. "250m").
@@ -58,12 +62,14 @@ const (
 )
 
 // kwokUpstreamStages are kwok's own stage and metric documents, shipped with its
-// module and copied next to the kwok binary by hack/install-tools.sh.
+// module and copied next to the kwok binary by hack/install-tools.sh. kwok's
+// fast pod-delete stage is not among them: it removes a deleted pod in
+// whatever phase it is, where a kubelet first terminates it
+// (testdata/stages/pod-terminate.yaml and pod-delete.yaml replace it).
 var kwokUpstreamStages = []string{
 	"kustomize/stage/node/fast/node-initialize.yaml",
 	"kustomize/stage/node/heartbeat/node-heartbeat.yaml",
 	"kustomize/stage/pod/fast/pod-ready.yaml",
-	"kustomize/stage/pod/fast/pod-delete.yaml",
 	"kustomize/metrics/resource/metrics-resource.yaml",
 	"kustomize/metrics/usage/usage-from-annotation.yaml",
 }
@@ -83,15 +89,21 @@ func kwokUpstreamDir(repoRoot, kwokBinary string) (string, error) {
 			return dir, nil
 		}
 	}
-	cmd := exec.Command("go", "list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok")
+	// go mod download (not go list -m, which prints an empty directory for a
+	// module that is not in the module cache yet) so that a fresh machine works.
+	cmd := exec.Command("go", "mod", "download", "-json", "sigs.k8s.io/kwok")
 	cmd.Dir = filepath.Join(repoRoot, "hack", "tools", "kwok")
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("kwok stage files not found next to %s and `go list -m sigs.k8s.io/kwok` in %s failed (run hack/install-tools.sh): %w",
+		return "", fmt.Errorf("kwok stage files not found next to %s and `go mod download sigs.k8s.io/kwok` in %s failed (run hack/install-tools.sh): %w",
 			kwokBinary, cmd.Dir, err)
 	}
-	return strings.TrimSpace(string(out)), nil
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		return "", fmt.Errorf("no module directory for sigs.k8s.io/kwok in `go mod download -json` output %q: %v", out, err)
+	}
+	return mod.Dir, nil
 }
 
 // writeKwokConfig concatenates every stage document into one multi-document
