@@ -50,7 +50,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ReplicaSet{}, &ReplicaSetList{},
 		&Deployment{}, &DeploymentList{}, &DeploymentRollback{},
 		&Job{}, &JobList{},
-		&CronJob{}, &CronJobList{},
+		&CronJob{}, &CronJobList{}, &CronJobTrigger{},
 		&HorizontalPodAutoscaler{}, &HorizontalPodAutoscalerList{},
 	)
 	return nil

@@ -1004,7 +1004,45 @@ type CronJobSpec struct {
 	// integer. Defaults to 1.
 	// +optional
 	FailedJobsHistoryLimit *int32 `json:"failedJobsHistoryLimit,omitempty"`
+
+	// missedSchedulePolicy says what the controller does with schedule
+	// times that passed while no run could start for them, for example
+	// while the controller was not running. "RunOnce" (the behaviour of
+	// batch/v1, used when unset) starts one Job for the most recent missed
+	// time, however many were missed. "Skip" starts no Job for a schedule
+	// time the controller handles more than 60 seconds after it: missed
+	// times are skipped with a MissSchedule event and the CronJob waits
+	// for its next schedule time. startingDeadlineSeconds, when set, still
+	// applies under both policies. Not part of batch/v1.
+	// +optional
+	MissedSchedulePolicy *MissedSchedulePolicy `json:"missedSchedulePolicy,omitempty"`
+
+	// jitterSeconds spreads the runs of many CronJobs with the same
+	// schedule: every schedule time of this CronJob is delayed by a fixed
+	// offset in [0, jitterSeconds) seconds, derived from the CronJob's UID,
+	// so it stays the same for the CronJob's lifetime while CronJobs
+	// with "0 * * * *" fire spread over the window instead of in the same
+	// second. The delayed time is the scheduled time everywhere:
+	// status.lastScheduleTime, status.nextScheduleTime, the Job's
+	// scheduled-timestamp annotation and startingDeadlineSeconds. Must be
+	// between 0 and 3600; unset or 0 means no delay, as in batch/v1. Not
+	// part of batch/v1.
+	// +optional
+	JitterSeconds *int32 `json:"jitterSeconds,omitempty"`
 }
+
+// MissedSchedulePolicy says what happens to schedule times a CronJob missed.
+// +enum
+type MissedSchedulePolicy string
+
+const (
+	// MissedScheduleRunOnce starts one Job for the most recent missed
+	// schedule time, as batch/v1 does.
+	MissedScheduleRunOnce MissedSchedulePolicy = "RunOnce"
+	// MissedScheduleSkip starts no Job for missed schedule times; the next
+	// run is at the next schedule time.
+	MissedScheduleSkip MissedSchedulePolicy = "Skip"
+)
 
 // ConcurrencyPolicy describes how the job will be handled. Only one of the
 // following concurrent policies may be specified.
@@ -1035,6 +1073,51 @@ type CronJobStatus struct {
 	// Information when was the last time the job successfully completed.
 	// +optional
 	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
+
+	// nextScheduleTime is when the controller will start the next Job,
+	// spec.jitterSeconds included. Unset while the CronJob is suspended or
+	// its schedule matches no time. Not part of batch/v1.
+	// +optional
+	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
+
+	// conditions are the latest observations of the CronJob's state. The
+	// controller sets RunsBlocked to True while concurrencyPolicy Forbid
+	// holds back scheduled runs because a Job is still active (its message
+	// names the Job and how many runs were skipped), and to False when a
+	// run proceeds or no Job is active any more. Not part of batch/v1.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchMergeKey=type
+	// +patchStrategy=merge
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
+// CronJobConditionRunsBlocked is the condition type that is True while
+// concurrencyPolicy Forbid holds back scheduled runs of a CronJob.
+const CronJobConditionRunsBlocked = "RunsBlocked"
+
+// CronJobManualInstantiateAnnotation marks Jobs started outside the schedule
+// (by the cronjobs/trigger subresource or kubectl create job --from) with the
+// value "manual"; the key is the one kubectl uses.
+const CronJobManualInstantiateAnnotation = "cronjob.kubernetes.io/instantiate"
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// CronJobTrigger is the body of a POST to cronjobs/NAME/trigger, which
+// starts a Job from the CronJob's job template now, outside its schedule,
+// as kubectl create job --from=cronjob/NAME does. The response is the
+// created Job. The Job is annotated cronjob.kubernetes.io/instantiate:
+// manual and controlled by the CronJob, so it counts in status.active and
+// the history limits. concurrencyPolicy applies: Forbid refuses with 409
+// Conflict while a Job of the CronJob is active, Replace deletes the
+// active Jobs first.
+type CronJobTrigger struct {
+	metav1.TypeMeta `json:",inline"`
+	// jobName is the name of the Job to create. When empty the server
+	// generates one: the CronJob's name, "-manual-" and a random suffix.
+	// +optional
+	JobName string `json:"jobName,omitempty"`
 }
 
 // ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.CronJobList{}.OpenAPIModelName():                            schema_pkg_apis_experimental_v1alpha1_CronJobList(ref),
 		v1alpha1.CronJobSpec{}.OpenAPIModelName():                            schema_pkg_apis_experimental_v1alpha1_CronJobSpec(ref),
 		v1alpha1.CronJobStatus{}.OpenAPIModelName():                          schema_pkg_apis_experimental_v1alpha1_CronJobStatus(ref),
+		v1alpha1.CronJobTrigger{}.OpenAPIModelName():                         schema_pkg_apis_experimental_v1alpha1_CronJobTrigger(ref),
 		v1alpha1.CrossVersionObjectReference{}.OpenAPIModelName():            schema_pkg_apis_experimental_v1alpha1_CrossVersionObjectReference(ref),
 		v1alpha1.DaemonSet{}.OpenAPIModelName():                              schema_pkg_apis_experimental_v1alpha1_DaemonSet(ref),
 		v1alpha1.DaemonSetCondition{}.OpenAPIModelName():                     schema_pkg_apis_experimental_v1alpha1_DaemonSetCondition(ref),
@@ -667,6 +668,21 @@ func schema_pkg_apis_experimental_v1alpha1_CronJobSpec(ref common.ReferenceCallb
 							Format:      "int32",
 						},
 					},
+					"missedSchedulePolicy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "missedSchedulePolicy says what the controller does with schedule times that passed while no run could start for them, for example while the controller was not running. \"RunOnce\" (the behaviour of batch/v1, used when unset) starts one Job for the most recent missed time, however many were missed. \"Skip\" starts no Job for a schedule time the controller handles more than 60 seconds after it: missed times are skipped with a MissSchedule event and the CronJob waits for its next schedule time. startingDeadlineSeconds, when set, still applies under both policies. Not part of batch/v1.\n\nPossible enum values:\n - `\"RunOnce\"` starts one Job for the most recent missed schedule time, as batch/v1 does.\n - `\"Skip\"` starts no Job for missed schedule times; the next run is at the next schedule time.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"RunOnce", "Skip"},
+						},
+					},
+					"jitterSeconds": {
+						SchemaProps: spec.SchemaProps{
+							Description: "jitterSeconds spreads the runs of many CronJobs with the same schedule: every schedule time of this CronJob is delayed by a fixed offset in [0, jitterSeconds) seconds, derived from the CronJob's UID, so it stays the same for the CronJob's lifetime while CronJobs with \"0 * * * *\" fire spread over the window instead of in the same second. The delayed time is the scheduled time everywhere: status.lastScheduleTime, status.nextScheduleTime, the Job's scheduled-timestamp annotation and startingDeadlineSeconds. Must be between 0 and 3600; unset or 0 means no delay, as in batch/v1. Not part of batch/v1.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
 				},
 				Required: []string{"schedule", "jobTemplate"},
 			},
@@ -713,11 +729,74 @@ func schema_pkg_apis_experimental_v1alpha1_CronJobStatus(ref common.ReferenceCal
 							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
 						},
 					},
+					"nextScheduleTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "nextScheduleTime is when the controller will start the next Job, spec.jitterSeconds included. Unset while the CronJob is suspended or its schedule matches no time. Not part of batch/v1.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type":       "map",
+								"x-kubernetes-patch-merge-key": "type",
+								"x-kubernetes-patch-strategy":  "merge",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "conditions are the latest observations of the CronJob's state. The controller sets RunsBlocked to True while concurrencyPolicy Forbid holds back scheduled runs because a Job is still active (its message names the Job and how many runs were skipped), and to False when a run proceeds or no Job is active any more. Not part of batch/v1.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			corev1.ObjectReference{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
+			corev1.ObjectReference{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_experimental_v1alpha1_CronJobTrigger(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CronJobTrigger is the body of a POST to cronjobs/NAME/trigger, which starts a Job from the CronJob's job template now, outside its schedule, as kubectl create job --from=cronjob/NAME does. The response is the created Job. The Job is annotated cronjob.kubernetes.io/instantiate: manual and controlled by the CronJob, so it counts in status.active and the history limits. concurrencyPolicy applies: Forbid refuses with 409 Conflict while a Job of the CronJob is active, Replace deletes the active Jobs first.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"jobName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "jobName is the name of the Job to create. When empty the server generates one: the CronJob's name, \"-manual-\" and a random suffix.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
 	}
 }
 

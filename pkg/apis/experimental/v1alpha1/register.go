@@ -54,7 +54,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ReplicaSet{}, &ReplicaSetList{},
 		&Deployment{}, &DeploymentList{}, &DeploymentRollback{},
 		&Job{}, &JobList{},
-		&CronJob{}, &CronJobList{},
+		&CronJob{}, &CronJobList{}, &CronJobTrigger{},
 		&HorizontalPodAutoscaler{}, &HorizontalPodAutoscalerList{},
 	)
 	// The scale subresource speaks autoscaling/v1 Scale, as apps/v1 does.

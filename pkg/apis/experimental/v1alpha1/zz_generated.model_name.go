@@ -52,6 +52,11 @@ func (in CronJobStatus) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CronJobTrigger) OpenAPIModelName() string {
+	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.CronJobTrigger"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CrossVersionObjectReference) OpenAPIModelName() string {
 	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.CrossVersionObjectReference"
 }

@@ -50,6 +50,14 @@ var supportedConcurrencyPolicies = []experimental.ConcurrencyPolicy{
 	experimental.AllowConcurrent, experimental.ForbidConcurrent, experimental.ReplaceConcurrent,
 }
 
+var supportedMissedSchedulePolicies = []experimental.MissedSchedulePolicy{
+	experimental.MissedScheduleRunOnce, experimental.MissedScheduleSkip,
+}
+
+// MaxCronJobJitterSeconds is the largest spec.jitterSeconds: an hour, the
+// interval of the "0 * * * *" schedules jitter is meant to spread.
+const MaxCronJobJitterSeconds = 3600
+
 // ValidateCronJob validates a CronJob on creation. Its name may not be
 // longer than 52 characters.
 func ValidateCronJob(cronJob *experimental.CronJob) field.ErrorList {
@@ -76,12 +84,27 @@ func ValidateCronJobUpdate(cronJob, old *experimental.CronJob) field.ErrorList {
 }
 
 // ValidateCronJobStatusUpdate validates an update of the status of a
-// CronJob: only its metadata is checked, the status holds no counts.
+// CronJob: its metadata and conditions are checked, the status holds no
+// counts.
 func ValidateCronJobStatusUpdate(cronJob, old *experimental.CronJob) field.ErrorList {
 	if cronJob == nil || old == nil {
 		return nilObjectError("CronJob")
 	}
-	return apimachineryvalidation.ValidateObjectMetaUpdate(&cronJob.ObjectMeta, &old.ObjectMeta, field.NewPath("metadata"))
+	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&cronJob.ObjectMeta, &old.ObjectMeta, field.NewPath("metadata"))
+	return append(allErrs, metav1validation.ValidateConditions(cronJob.Status.Conditions, field.NewPath("status", "conditions"))...)
+}
+
+// ValidateCronJobTrigger validates the body of a cronjobs/trigger request:
+// a jobName, when given, must be a valid Job name.
+func ValidateCronJobTrigger(trigger *experimental.CronJobTrigger) field.ErrorList {
+	if trigger == nil {
+		return nilObjectError("CronJobTrigger")
+	}
+	allErrs := field.ErrorList{}
+	if trigger.JobName != "" {
+		allErrs = append(allErrs, validateDNS1123Label(trigger.JobName, field.NewPath("jobName"))...)
+	}
+	return allErrs
 }
 
 // WarningsForCronJob returns warnings for a CronJob: a name that is not a DNS
@@ -116,6 +139,12 @@ func validateCronJobSpec(spec, oldSpec *experimental.CronJobSpec, fldPath *field
 		allErrs = append(allErrs, validateTimeZone(spec.TimeZone, fldPath.Child("timeZone"))...)
 	}
 	allErrs = append(allErrs, validateConcurrencyPolicy(spec.ConcurrencyPolicy, fldPath.Child("concurrencyPolicy"))...)
+	if p := spec.MissedSchedulePolicy; p != nil && !oneOf(*p, supportedMissedSchedulePolicies) {
+		allErrs = append(allErrs, field.NotSupported(fldPath.Child("missedSchedulePolicy"), *p, supportedMissedSchedulePolicies))
+	}
+	if j := spec.JitterSeconds; j != nil && (*j < 0 || *j > MaxCronJobJitterSeconds) {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("jitterSeconds"), *j, fmt.Sprintf("must be between 0 and %d", MaxCronJobJitterSeconds)))
+	}
 	allErrs = append(allErrs, validateJobTemplateSpec(&spec.JobTemplate, fldPath.Child("jobTemplate"))...)
 	allErrs = append(allErrs, validateOptionalNonnegativeInt32(spec.SuccessfulJobsHistoryLimit, fldPath.Child("successfulJobsHistoryLimit"))...)
 	allErrs = append(allErrs, validateOptionalNonnegativeInt32(spec.FailedJobsHistoryLimit, fldPath.Child("failedJobsHistoryLimit"))...)

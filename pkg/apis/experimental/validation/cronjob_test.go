@@ -87,6 +87,21 @@ func TestValidateCronJob(t *testing.T) {
 		{name: "negative history limits", mutate: func(c *experimental.CronJob) {
 			c.Spec.SuccessfulJobsHistoryLimit, c.Spec.FailedJobsHistoryLimit = ptr.To[int32](-1), ptr.To[int32](-1)
 		}, want: []wantErr{invalid("spec.successfulJobsHistoryLimit"), invalid("spec.failedJobsHistoryLimit")}},
+		{name: "missed schedule policy RunOnce", mutate: func(c *experimental.CronJob) {
+			c.Spec.MissedSchedulePolicy = ptr.To(experimental.MissedScheduleRunOnce)
+		}},
+		{name: "missed schedule policy Skip", mutate: func(c *experimental.CronJob) { c.Spec.MissedSchedulePolicy = ptr.To(experimental.MissedScheduleSkip) }},
+		{name: "unknown missed schedule policy", mutate: func(c *experimental.CronJob) {
+			c.Spec.MissedSchedulePolicy = ptr.To(experimental.MissedSchedulePolicy("RunAll"))
+		}, want: []wantErr{notSupported("spec.missedSchedulePolicy")}},
+		{name: "empty missed schedule policy", mutate: func(c *experimental.CronJob) { c.Spec.MissedSchedulePolicy = ptr.To(experimental.MissedSchedulePolicy("")) },
+			want: []wantErr{notSupported("spec.missedSchedulePolicy")}},
+		{name: "zero jitter", mutate: func(c *experimental.CronJob) { c.Spec.JitterSeconds = ptr.To[int32](0) }},
+		{name: "jitter of an hour", mutate: func(c *experimental.CronJob) { c.Spec.JitterSeconds = ptr.To[int32](3600) }},
+		{name: "jitter above an hour", mutate: func(c *experimental.CronJob) { c.Spec.JitterSeconds = ptr.To[int32](3601) },
+			want: []wantErr{invalid("spec.jitterSeconds")}},
+		{name: "negative jitter", mutate: func(c *experimental.CronJob) { c.Spec.JitterSeconds = ptr.To[int32](-1) },
+			want: []wantErr{invalid("spec.jitterSeconds")}},
 
 		// job template
 		{name: "invalid job template label", mutate: func(c *experimental.CronJob) { c.Spec.JobTemplate.Labels["team"] = "a b" },
@@ -165,8 +180,23 @@ func TestValidateCronJobStatusUpdate(t *testing.T) {
 	cronJob.Status.Active = []corev1.ObjectReference{{Kind: "Job", Name: "nightly-1"}}
 	expectErrors(t, ValidateCronJobStatusUpdate(cronJob, old))
 
+	cronJob.Status.Conditions = []metav1.Condition{{
+		Type: "RunsBlocked", Status: metav1.ConditionTrue, Reason: "ConcurrencyPolicyForbid", LastTransitionTime: metav1.Now(),
+	}}
+	expectErrors(t, ValidateCronJobStatusUpdate(cronJob, old))
+	cronJob.Status.Conditions[0].Reason = "not a reason"
+	expectErrors(t, ValidateCronJobStatusUpdate(cronJob, old), invalid("status.conditions[0].reason"))
+	cronJob.Status.Conditions[0].Reason = "ConcurrencyPolicyForbid"
+
 	cronJob.Name = "renamed"
 	expectErrors(t, ValidateCronJobStatusUpdate(cronJob, old), invalid("metadata.name"))
+}
+
+func TestValidateCronJobTrigger(t *testing.T) {
+	expectErrors(t, ValidateCronJobTrigger(&experimental.CronJobTrigger{}))
+	expectErrors(t, ValidateCronJobTrigger(&experimental.CronJobTrigger{JobName: "report-now"}))
+	expectErrors(t, ValidateCronJobTrigger(&experimental.CronJobTrigger{JobName: "Report_Now"}), invalid("jobName"))
+	expectErrors(t, ValidateCronJobTrigger(&experimental.CronJobTrigger{JobName: strings.Repeat("a", 64)}), invalid("jobName"))
 }
 
 func TestWarningsForCronJob(t *testing.T) {

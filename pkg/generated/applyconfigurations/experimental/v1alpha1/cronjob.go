@@ -93,6 +93,12 @@ func ExtractCronJobStatus(cronJob *experimentalv1alpha1.CronJob, fieldManager st
 	return ExtractCronJobFrom(cronJob, fieldManager, "status")
 }
 
+// ExtractCronJobTrigger extracts the applied configuration owned by fieldManager from
+// cronJob for the trigger subresource.
+func ExtractCronJobTrigger(cronJob *experimentalv1alpha1.CronJob, fieldManager string) (*CronJobApplyConfiguration, error) {
+	return ExtractCronJobFrom(cronJob, fieldManager, "trigger")
+}
+
 func (b CronJobApplyConfiguration) IsApplyConfiguration() {}
 
 // WithKind sets the Kind field in the declarative configuration to the given value

@@ -50,6 +50,27 @@ type CronJobSpecApplyConfiguration struct {
 	// The number of failed finished jobs to retain. Value must be non-negative
 	// integer. Defaults to 1.
 	FailedJobsHistoryLimit *int32 `json:"failedJobsHistoryLimit,omitempty"`
+	// missedSchedulePolicy says what the controller does with schedule
+	// times that passed while no run could start for them, for example
+	// while the controller was not running. "RunOnce" (the behaviour of
+	// batch/v1, used when unset) starts one Job for the most recent missed
+	// time, however many were missed. "Skip" starts no Job for a schedule
+	// time the controller handles more than 60 seconds after it: missed
+	// times are skipped with a MissSchedule event and the CronJob waits
+	// for its next schedule time. startingDeadlineSeconds, when set, still
+	// applies under both policies. Not part of batch/v1.
+	MissedSchedulePolicy *experimentalv1alpha1.MissedSchedulePolicy `json:"missedSchedulePolicy,omitempty"`
+	// jitterSeconds spreads the runs of many CronJobs with the same
+	// schedule: every schedule time of this CronJob is delayed by a fixed
+	// offset in [0, jitterSeconds) seconds, derived from the CronJob's UID,
+	// so it stays the same for the CronJob's lifetime while CronJobs
+	// with "0 * * * *" fire spread over the window instead of in the same
+	// second. The delayed time is the scheduled time everywhere:
+	// status.lastScheduleTime, status.nextScheduleTime, the Job's
+	// scheduled-timestamp annotation and startingDeadlineSeconds. Must be
+	// between 0 and 3600; unset or 0 means no delay, as in batch/v1. Not
+	// part of batch/v1.
+	JitterSeconds *int32 `json:"jitterSeconds,omitempty"`
 }
 
 // CronJobSpecApplyConfiguration constructs a declarative configuration of the CronJobSpec type for use with
@@ -119,5 +140,21 @@ func (b *CronJobSpecApplyConfiguration) WithSuccessfulJobsHistoryLimit(value int
 // If called multiple times, the FailedJobsHistoryLimit field is set to the value of the last call.
 func (b *CronJobSpecApplyConfiguration) WithFailedJobsHistoryLimit(value int32) *CronJobSpecApplyConfiguration {
 	b.FailedJobsHistoryLimit = &value
+	return b
+}
+
+// WithMissedSchedulePolicy sets the MissedSchedulePolicy field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the MissedSchedulePolicy field is set to the value of the last call.
+func (b *CronJobSpecApplyConfiguration) WithMissedSchedulePolicy(value experimentalv1alpha1.MissedSchedulePolicy) *CronJobSpecApplyConfiguration {
+	b.MissedSchedulePolicy = &value
+	return b
+}
+
+// WithJitterSeconds sets the JitterSeconds field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the JitterSeconds field is set to the value of the last call.
+func (b *CronJobSpecApplyConfiguration) WithJitterSeconds(value int32) *CronJobSpecApplyConfiguration {
+	b.JitterSeconds = &value
 	return b
 }

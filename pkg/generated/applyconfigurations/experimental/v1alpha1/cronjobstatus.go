@@ -21,6 +21,7 @@ package v1alpha1
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	v1 "k8s.io/client-go/applyconfigurations/core/v1"
+	applyconfigurationsmetav1 "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
 // CronJobStatusApplyConfiguration represents a declarative configuration of the CronJobStatus type for use
@@ -34,6 +35,16 @@ type CronJobStatusApplyConfiguration struct {
 	LastScheduleTime *metav1.Time `json:"lastScheduleTime,omitempty"`
 	// Information when was the last time the job successfully completed.
 	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
+	// nextScheduleTime is when the controller will start the next Job,
+	// spec.jitterSeconds included. Unset while the CronJob is suspended or
+	// its schedule matches no time. Not part of batch/v1.
+	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
+	// conditions are the latest observations of the CronJob's state. The
+	// controller sets RunsBlocked to True while concurrencyPolicy Forbid
+	// holds back scheduled runs because a Job is still active (its message
+	// names the Job and how many runs were skipped), and to False when a
+	// run proceeds or no Job is active any more. Not part of batch/v1.
+	Conditions []applyconfigurationsmetav1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 }
 
 // CronJobStatusApplyConfiguration constructs a declarative configuration of the CronJobStatus type for use with
@@ -68,5 +79,26 @@ func (b *CronJobStatusApplyConfiguration) WithLastScheduleTime(value metav1.Time
 // If called multiple times, the LastSuccessfulTime field is set to the value of the last call.
 func (b *CronJobStatusApplyConfiguration) WithLastSuccessfulTime(value metav1.Time) *CronJobStatusApplyConfiguration {
 	b.LastSuccessfulTime = &value
+	return b
+}
+
+// WithNextScheduleTime sets the NextScheduleTime field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the NextScheduleTime field is set to the value of the last call.
+func (b *CronJobStatusApplyConfiguration) WithNextScheduleTime(value metav1.Time) *CronJobStatusApplyConfiguration {
+	b.NextScheduleTime = &value
+	return b
+}
+
+// WithConditions adds the given value to the Conditions field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Conditions field.
+func (b *CronJobStatusApplyConfiguration) WithConditions(values ...*applyconfigurationsmetav1.ConditionApplyConfiguration) *CronJobStatusApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithConditions")
+		}
+		b.Conditions = append(b.Conditions, *values[i])
+	}
 	return b
 }

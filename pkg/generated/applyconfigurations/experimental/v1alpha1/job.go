@@ -87,6 +87,12 @@ func ExtractJob(job *experimentalv1alpha1.Job, fieldManager string) (*JobApplyCo
 	return ExtractJobFrom(job, fieldManager, "")
 }
 
+// ExtractJobScale extracts the applied configuration owned by fieldManager from
+// job for the scale subresource.
+func ExtractJobScale(job *experimentalv1alpha1.Job, fieldManager string) (*JobApplyConfiguration, error) {
+	return ExtractJobFrom(job, fieldManager, "scale")
+}
+
 // ExtractJobStatus extracts the applied configuration owned by fieldManager from
 // job for the status subresource.
 func ExtractJobStatus(job *experimentalv1alpha1.Job, fieldManager string) (*JobApplyConfiguration, error) {

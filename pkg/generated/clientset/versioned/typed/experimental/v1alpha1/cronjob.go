@@ -51,6 +51,8 @@ type CronJobInterface interface {
 	Apply(ctx context.Context, cronJob *applyconfigurationsexperimentalv1alpha1.CronJobApplyConfiguration, opts v1.ApplyOptions) (result *experimentalv1alpha1.CronJob, err error)
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, cronJob *applyconfigurationsexperimentalv1alpha1.CronJobApplyConfiguration, opts v1.ApplyOptions) (result *experimentalv1alpha1.CronJob, err error)
+	Trigger(ctx context.Context, cronJobName string, cronJobTrigger *experimentalv1alpha1.CronJobTrigger, opts v1.CreateOptions) (*experimentalv1alpha1.Job, error)
+
 	CronJobExpansion
 }
 
@@ -71,4 +73,19 @@ func newCronJobs(c *ExperimentalV1alpha1Client, namespace string) *cronJobs {
 			func() *experimentalv1alpha1.CronJobList { return &experimentalv1alpha1.CronJobList{} },
 		),
 	}
+}
+
+// Trigger takes the representation of a cronJobTrigger and creates it.  Returns the server's representation of the job, and an error, if there is any.
+func (c *cronJobs) Trigger(ctx context.Context, cronJobName string, cronJobTrigger *experimentalv1alpha1.CronJobTrigger, opts v1.CreateOptions) (result *experimentalv1alpha1.Job, err error) {
+	result = &experimentalv1alpha1.Job{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("cronjobs").
+		Name(cronJobName).
+		SubResource("trigger").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(cronJobTrigger).
+		Do(ctx).
+		Into(result)
+	return
 }

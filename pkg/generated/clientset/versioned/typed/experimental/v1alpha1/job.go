@@ -24,6 +24,7 @@ import (
 	experimentalv1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	applyconfigurationsexperimentalv1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/generated/applyconfigurations/experimental/v1alpha1"
 	scheme "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/scheme"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	types "k8s.io/apimachinery/pkg/types"
 	watch "k8s.io/apimachinery/pkg/watch"
@@ -51,6 +52,9 @@ type JobInterface interface {
 	Apply(ctx context.Context, job *applyconfigurationsexperimentalv1alpha1.JobApplyConfiguration, opts v1.ApplyOptions) (result *experimentalv1alpha1.Job, err error)
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, job *applyconfigurationsexperimentalv1alpha1.JobApplyConfiguration, opts v1.ApplyOptions) (result *experimentalv1alpha1.Job, err error)
+	GetScale(ctx context.Context, jobName string, options v1.GetOptions) (*autoscalingv1.Scale, error)
+	UpdateScale(ctx context.Context, jobName string, scale *autoscalingv1.Scale, opts v1.UpdateOptions) (*autoscalingv1.Scale, error)
+
 	JobExpansion
 }
 
@@ -71,4 +75,33 @@ func newJobs(c *ExperimentalV1alpha1Client, namespace string) *jobs {
 			func() *experimentalv1alpha1.JobList { return &experimentalv1alpha1.JobList{} },
 		),
 	}
+}
+
+// GetScale takes name of the job, and returns the corresponding autoscalingv1.Scale object, and an error if there is any.
+func (c *jobs) GetScale(ctx context.Context, jobName string, options v1.GetOptions) (result *autoscalingv1.Scale, err error) {
+	result = &autoscalingv1.Scale{}
+	err = c.GetClient().Get().
+		Namespace(c.GetNamespace()).
+		Resource("jobs").
+		Name(jobName).
+		SubResource("scale").
+		VersionedParams(&options, scheme.ParameterCodec).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// UpdateScale takes the top resource name and the representation of a scale and updates it. Returns the server's representation of the scale, and an error, if there is any.
+func (c *jobs) UpdateScale(ctx context.Context, jobName string, scale *autoscalingv1.Scale, opts v1.UpdateOptions) (result *autoscalingv1.Scale, err error) {
+	result = &autoscalingv1.Scale{}
+	err = c.GetClient().Put().
+		Namespace(c.GetNamespace()).
+		Resource("jobs").
+		Name(jobName).
+		SubResource("scale").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(scale).
+		Do(ctx).
+		Into(result)
+	return
 }

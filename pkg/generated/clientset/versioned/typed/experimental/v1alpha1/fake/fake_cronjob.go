@@ -19,10 +19,14 @@ limitations under the License.
 package fake
 
 import (
+	context "context"
+
 	v1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	experimentalv1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/generated/applyconfigurations/experimental/v1alpha1"
 	typedexperimentalv1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/typed/experimental/v1alpha1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gentype "k8s.io/client-go/gentype"
+	testing "k8s.io/client-go/testing"
 )
 
 // fakeCronJobs implements CronJobInterface
@@ -48,4 +52,16 @@ func newFakeCronJobs(fake *FakeExperimentalV1alpha1, namespace string) typedexpe
 		),
 		fake,
 	}
+}
+
+// Trigger takes the representation of a cronJobTrigger and creates it.  Returns the server's representation of the job, and an error, if there is any.
+func (c *fakeCronJobs) Trigger(ctx context.Context, cronJobName string, cronJobTrigger *v1alpha1.CronJobTrigger, opts v1.CreateOptions) (result *v1alpha1.Job, err error) {
+	emptyResult := &v1alpha1.Job{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), cronJobName, "trigger", c.Namespace(), cronJobTrigger, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.Job), err
 }

@@ -19,10 +19,15 @@ limitations under the License.
 package fake
 
 import (
+	context "context"
+
 	v1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	experimentalv1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/generated/applyconfigurations/experimental/v1alpha1"
 	typedexperimentalv1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/typed/experimental/v1alpha1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gentype "k8s.io/client-go/gentype"
+	testing "k8s.io/client-go/testing"
 )
 
 // fakeJobs implements JobInterface
@@ -46,4 +51,28 @@ func newFakeJobs(fake *FakeExperimentalV1alpha1, namespace string) typedexperime
 		),
 		fake,
 	}
+}
+
+// GetScale takes name of the job, and returns the corresponding scale object, and an error if there is any.
+func (c *fakeJobs) GetScale(ctx context.Context, jobName string, options v1.GetOptions) (result *autoscalingv1.Scale, err error) {
+	emptyResult := &autoscalingv1.Scale{}
+	obj, err := c.Fake.
+		Invokes(testing.NewGetSubresourceActionWithOptions(c.Resource(), c.Namespace(), "scale", jobName, options), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*autoscalingv1.Scale), err
+}
+
+// UpdateScale takes the representation of a scale and updates it. Returns the server's representation of the scale, and an error, if there is any.
+func (c *fakeJobs) UpdateScale(ctx context.Context, jobName string, scale *autoscalingv1.Scale, opts v1.UpdateOptions) (result *autoscalingv1.Scale, err error) {
+	emptyResult := &autoscalingv1.Scale{}
+	obj, err := c.Fake.
+		Invokes(testing.NewUpdateSubresourceActionWithOptions(c.Resource(), "scale", c.Namespace(), scale, opts), &autoscalingv1.Scale{})
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*autoscalingv1.Scale), err
 }
