@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
@@ -175,6 +176,9 @@ func NewV1alpha1Storage(resourceConfig *serverstorage.ResourceConfig, optsGetter
 		return nil
 	}
 
+	// cronjobs/trigger creates Jobs through the Job storage; it is served
+	// when jobs are (the jobs builder runs first).
+	var jobStore *genericregistry.Store
 	builders := map[string]func() (map[string]rest.Storage, error){
 		"daemonsets": func() (map[string]rest.Storage, error) {
 			s, err := daemonsetstorage.NewStorage(Scheme, optsGetter)
@@ -190,11 +194,18 @@ func NewV1alpha1Storage(resourceConfig *serverstorage.ResourceConfig, optsGetter
 		},
 		"jobs": func() (map[string]rest.Storage, error) {
 			s, err := jobstorage.NewStorage(Scheme, optsGetter)
-			return map[string]rest.Storage{"jobs": s.Job, "jobs/status": s.Status}, err
+			if err == nil {
+				jobStore = s.Job.Store
+			}
+			return map[string]rest.Storage{"jobs": s.Job, "jobs/status": s.Status, "jobs/scale": s.Scale}, err
 		},
 		"cronjobs": func() (map[string]rest.Storage, error) {
 			s, err := cronjobstorage.NewStorage(Scheme, optsGetter)
-			return map[string]rest.Storage{"cronjobs": s.CronJob, "cronjobs/status": s.Status}, err
+			endpoints := map[string]rest.Storage{"cronjobs": s.CronJob, "cronjobs/status": s.Status}
+			if err == nil && jobStore != nil {
+				endpoints["cronjobs/trigger"] = cronjobstorage.NewTriggerREST(s.CronJob.Store, jobStore)
+			}
+			return endpoints, err
 		},
 		"horizontalpodautoscalers": func() (map[string]rest.Storage, error) {
 			s, err := hpastorage.NewStorage(Scheme, optsGetter)

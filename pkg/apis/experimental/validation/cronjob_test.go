@@ -94,7 +94,9 @@ func TestValidateCronJob(t *testing.T) {
 		{name: "unknown missed schedule policy", mutate: func(c *experimental.CronJob) {
 			c.Spec.MissedSchedulePolicy = ptr.To(experimental.MissedSchedulePolicy("RunAll"))
 		}, want: []wantErr{notSupported("spec.missedSchedulePolicy")}},
-		{name: "empty missed schedule policy", mutate: func(c *experimental.CronJob) { c.Spec.MissedSchedulePolicy = ptr.To(experimental.MissedSchedulePolicy("")) },
+		{name: "empty missed schedule policy", mutate: func(c *experimental.CronJob) {
+			c.Spec.MissedSchedulePolicy = ptr.To(experimental.MissedSchedulePolicy(""))
+		},
 			want: []wantErr{notSupported("spec.missedSchedulePolicy")}},
 		{name: "zero jitter", mutate: func(c *experimental.CronJob) { c.Spec.JitterSeconds = ptr.To[int32](0) }},
 		{name: "jitter of an hour", mutate: func(c *experimental.CronJob) { c.Spec.JitterSeconds = ptr.To[int32](3600) }},

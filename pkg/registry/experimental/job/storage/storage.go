@@ -14,12 +14,15 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package storage wires Jobs and their status subresource to etcd.
+// Package storage wires Jobs and their status and scale subresources to
+// etcd.
 package storage
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
 	"github.com/kube-experimental/workloads-apiserver/pkg/registry/experimental/job"
@@ -31,6 +34,7 @@ import (
 type JobStorage struct {
 	Job    *registryutil.REST
 	Status *registryutil.StatusREST
+	Scale  *registryutil.ScaleREST
 }
 
 // NewStorage returns the Job endpoints backed by optsGetter's storage.
@@ -54,5 +58,20 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (J
 	return JobStorage{
 		Job:    main,
 		Status: status,
+		Scale:  registryutil.NewScaleREST(main.Store, scaleAccessor),
 	}, nil
+}
+
+// scaleAccessor maps jobs/scale onto a Job: spec.replicas is
+// spec.parallelism (1 when unset, as the Job controller reads it),
+// status.replicas the active pods and the selector the Job's pod selector,
+// so kubectl scale and horizontal pod autoscalers can drive how many pods
+// a Job runs at once.
+var scaleAccessor = registryutil.ScaleAccessor{
+	Kind:            "Job",
+	Meta:            func(obj runtime.Object) *metav1.ObjectMeta { return &obj.(*experimental.Job).ObjectMeta },
+	SpecReplicas:    func(obj runtime.Object) int32 { return ptr.Deref(obj.(*experimental.Job).Spec.Parallelism, 1) },
+	SetSpecReplicas: func(obj runtime.Object, n int32) { obj.(*experimental.Job).Spec.Parallelism = &n },
+	StatusReplicas:  func(obj runtime.Object) int32 { return obj.(*experimental.Job).Status.Active },
+	Selector:        func(obj runtime.Object) *metav1.LabelSelector { return obj.(*experimental.Job).Spec.Selector },
 }
