@@ -1024,9 +1024,10 @@ type CronJobSpec struct {
 	// with "0 * * * *" fire spread over the window instead of in the same
 	// second. The delayed time is the scheduled time everywhere:
 	// status.lastScheduleTime, status.nextScheduleTime, the Job's
-	// scheduled-timestamp annotation and startingDeadlineSeconds. Must be
-	// between 0 and 3600; unset or 0 means no delay, as in batch/v1. Not
-	// part of batch/v1.
+	// scheduled-timestamp annotation and startingDeadlineSeconds. @every
+	// schedules, which count from the CronJob's last run, are not delayed.
+	// Must be between 0 and 3600; unset or 0 means no delay, as in
+	// batch/v1. Not part of batch/v1.
 	// +optional
 	JitterSeconds *int32 `json:"jitterSeconds,omitempty"`
 }
@@ -1075,8 +1076,10 @@ type CronJobStatus struct {
 	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
 
 	// nextScheduleTime is when the controller will start the next Job,
-	// spec.jitterSeconds included. Unset while the CronJob is suspended or
-	// its schedule matches no time. Not part of batch/v1.
+	// spec.jitterSeconds included. The controller sets it on CronJobs with
+	// spec.jitterSeconds (others keep the status of batch/v1); it is unset
+	// while the CronJob is suspended or its schedule matches no time. Not
+	// part of batch/v1.
 	// +optional
 	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
 

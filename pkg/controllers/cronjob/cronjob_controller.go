@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -65,7 +66,29 @@ const (
 	reasonMissSchedule     = "MissSchedule"
 	reasonJobAlreadyActive = "JobAlreadyActive"
 	reasonFailedNeedsStart = "FailedNeedsStart"
+	reasonManualJob        = "ManualJob"
 )
+
+// Reasons of the RunsBlocked condition.
+const (
+	// conditionReasonJobStillActive: concurrencyPolicy Forbid holds back
+	// scheduled runs while a Job of the CronJob is active.
+	conditionReasonJobStillActive = "JobStillActive"
+	// conditionReasonRunStarted: a scheduled run started.
+	conditionReasonRunStarted = "RunStarted"
+	// conditionReasonNoActiveJob: no active Job holds back the next run.
+	conditionReasonNoActiveJob = "NoActiveJob"
+)
+
+// missedScheduleTolerance is how late the controller may handle a schedule
+// time that missedSchedulePolicy Skip still runs. The controller queues
+// each CronJob for the exact schedule time; even when many fire at once the
+// lag stays well below this.
+const missedScheduleTolerance = 60 * time.Second
+
+// maxCountedSkippedRuns caps the count of runs held back by a Forbid
+// CronJob's active Job that the RunsBlocked condition reports.
+const maxCountedSkippedRuns = 1000
 
 // Controller creates experimental Jobs for experimental CronJobs on their
 // schedules and keeps their status and history.
@@ -303,6 +326,14 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	cleanupErr := c.cleanupFinishedJobs(ctx, cj, jobs)
 	next, created, scheduleErr := c.syncSchedule(ctx, cj)
+	// The next schedule time, jitter included, is published for CronJobs
+	// with spec.jitterSeconds; others keep batch/v1's status (and writes).
+	switch {
+	case cj.Spec.JitterSeconds == nil || next.IsZero():
+		cj.Status.NextScheduleTime = nil
+	case cj.Status.NextScheduleTime == nil || !cj.Status.NextScheduleTime.Time.Equal(next):
+		cj.Status.NextScheduleTime = &metav1.Time{Time: next}
+	}
 
 	var statusErr error
 	switch {
@@ -357,11 +388,13 @@ func (c *Controller) setUnrecorded(uid types.UID, job *v1alpha1.Job) {
 }
 
 // onlyRecords reports whether status after differs from before only by
-// recording created: in active and as lastScheduleTime.
+// recording created: in active, as lastScheduleTime and by the next
+// schedule time that follows.
 func onlyRecords(before, after v1alpha1.CronJobStatus, created *v1alpha1.Job) bool {
 	rest := &v1alpha1.CronJob{Status: *after.DeepCopy()}
 	removeFromActive(rest, created.UID)
 	rest.Status.LastScheduleTime = before.LastScheduleTime
+	rest.Status.NextScheduleTime = before.NextScheduleTime
 	return equality.Semantic.DeepEqual(before, rest.Status)
 }
 
@@ -427,6 +460,11 @@ func (c *Controller) reconcileJobs(ctx context.Context, cj *v1alpha1.CronJob, jo
 				logger.V(4).Info("Recording the Job the last sync created", "job", klog.KObj(job))
 			case ok && job.Name == jobName(cj, t):
 				logger.V(2).Info("Tracking a running Job created before its status write was lost", "job", klog.KObj(job))
+			case job.Annotations[v1alpha1.CronJobManualInstantiateAnnotation] == "manual":
+				// Started by hand (cronjobs/trigger, kubectl create job
+				// --from): it counts as a run of this CronJob.
+				logger.V(2).Info("Tracking a Job started by hand", "job", klog.KObj(job))
+				c.recorder.Eventf(cj, corev1.EventTypeNormal, reasonManualJob, "Saw job %s started by hand; tracking it as active", job.Name)
 			default:
 				logger.V(2).Info("Found a running Job that is not in status.active; tracking it", "job", klog.KObj(job))
 				c.recorder.Eventf(cj, corev1.EventTypeWarning, reasonUnexpectedJob,
@@ -533,6 +571,10 @@ func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (ti
 	if cj.DeletionTimestamp != nil {
 		return time.Time{}, nil, nil
 	}
+	if cond := meta.FindStatusCondition(cj.Status.Conditions, v1alpha1.CronJobConditionRunsBlocked); cond != nil && cond.Status == metav1.ConditionTrue &&
+		(len(cj.Status.Active) == 0 || cj.Spec.ConcurrencyPolicy != v1alpha1.ForbidConcurrent) {
+		c.setCondition(cj, metav1.ConditionFalse, conditionReasonNoActiveJob, "No active job holds back the next scheduled run")
+	}
 	if ptr.Deref(cj.Spec.Suspend, false) {
 		logger.V(4).Info("Not starting a job: the CronJob is suspended")
 		return time.Time{}, nil, nil
@@ -566,6 +608,15 @@ func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (ti
 			scheduled.UTC().Format(time.RFC1123Z), *d, formatNext(next))
 		return next, nil, nil
 	}
+	if ptr.Deref(cj.Spec.MissedSchedulePolicy, v1alpha1.MissedScheduleRunOnce) == v1alpha1.MissedScheduleSkip {
+		if late := now.Sub(scheduled); late > missedScheduleTolerance {
+			logger.V(2).Info("Skipping a missed schedule time (missedSchedulePolicy Skip)", "scheduledTime", scheduled, "late", late, "next", next)
+			c.reportOnce(cj, reasonMissSchedule, scheduled, corev1.EventTypeNormal,
+				"Skipped missed schedule time %s (%s late) because missedSchedulePolicy is Skip; the next run is at %s",
+				scheduled.UTC().Format(time.RFC3339), late.Round(time.Second), formatNext(next))
+			return next, nil, nil
+		}
+	}
 	name := jobName(cj, scheduled)
 	if inActiveByName(cj, name) {
 		logger.V(4).Info("Not starting a job: the scheduled time is already running", "scheduledTime", scheduled, "job", name)
@@ -574,10 +625,12 @@ func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (ti
 	switch cj.Spec.ConcurrencyPolicy {
 	case v1alpha1.ForbidConcurrent:
 		if len(cj.Status.Active) > 0 {
-			logger.V(4).Info("Not starting a job: a previous run is active and concurrencyPolicy is Forbid", "scheduledTime", scheduled)
+			blocking := cj.Status.Active[0].Name
+			logger.V(4).Info("Not starting a job: a previous run is active and concurrencyPolicy is Forbid", "scheduledTime", scheduled, "activeJob", blocking)
 			c.reportOnce(cj, reasonJobAlreadyActive, scheduled, corev1.EventTypeNormal,
 				"Not starting job for %s because prior execution %s is still running and concurrency policy is Forbid",
-				scheduled.UTC().Format(time.RFC3339), cj.Status.Active[0].Name)
+				scheduled.UTC().Format(time.RFC3339), blocking)
+			c.setBlocked(cj, sched, blocking, scheduled, now)
 			return next, nil, nil
 		}
 	case v1alpha1.ReplaceConcurrent:
@@ -622,6 +675,10 @@ func (c *Controller) syncSchedule(ctx context.Context, cj *v1alpha1.CronJob) (ti
 	if finishedCondition(job) == "" && !inActive(cj, job.UID) {
 		cj.Status.Active = append(cj.Status.Active, jobRef(job))
 	}
+	if meta.FindStatusCondition(cj.Status.Conditions, v1alpha1.CronJobConditionRunsBlocked) != nil {
+		c.setCondition(cj, metav1.ConditionFalse, conditionReasonRunStarted,
+			fmt.Sprintf("Job %s started for the schedule time %s", job.Name, scheduled.UTC().Format(time.RFC3339)))
+	}
 	if cj.Status.LastScheduleTime == nil || scheduled.After(cj.Status.LastScheduleTime.Time) {
 		cj.Status.LastScheduleTime = &metav1.Time{Time: scheduled}
 	}
@@ -664,6 +721,53 @@ func (c *Controller) reportOnce(cj *v1alpha1.CronJob, reason string, t time.Time
 		return
 	}
 	c.recorder.Eventf(cj, eventType, reason, format, args...)
+}
+
+// setBlocked sets RunsBlocked to True on cj: the active Job blocking holds
+// back the run for scheduled. The message counts the schedule times held
+// back since blocking started (its scheduled time, or its creation for a
+// Job started by hand).
+func (c *Controller) setBlocked(cj *v1alpha1.CronJob, sched *schedule, blocking string, scheduled, now time.Time) {
+	since := scheduled.Add(-time.Nanosecond)
+	if objs, err := c.jobIndexer.ByIndex(jobControllerUIDIndex, string(cj.UID)); err == nil {
+		for _, obj := range objs {
+			job := obj.(*v1alpha1.Job)
+			if job.Namespace != cj.Namespace || job.Name != blocking {
+				continue
+			}
+			if t, ok := scheduledTime(job); ok {
+				since = t
+			} else if !job.CreationTimestamp.IsZero() {
+				since = job.CreationTimestamp.Time
+			}
+		}
+	}
+	skipped := sched.countActivations(since, now, maxCountedSkippedRuns)
+	count := fmt.Sprintf("%d", skipped)
+	if skipped >= maxCountedSkippedRuns {
+		count = fmt.Sprintf("at least %d", maxCountedSkippedRuns)
+	}
+	c.setCondition(cj, metav1.ConditionTrue, conditionReasonJobStillActive, fmt.Sprintf(
+		"Job %s is still active and concurrencyPolicy is Forbid: %s scheduled run(s) skipped since it started, the latest for %s; "+
+			"runs resume at the first schedule time after it finishes (or delete it)",
+		blocking, count, scheduled.UTC().Format(time.RFC3339)))
+}
+
+// setCondition sets cj's RunsBlocked condition, moving its transition time
+// (from the controller's clock) only when the status changes.
+func (c *Controller) setCondition(cj *v1alpha1.CronJob, status metav1.ConditionStatus, reason, message string) {
+	cond := metav1.Condition{
+		Type:               v1alpha1.CronJobConditionRunsBlocked,
+		Status:             status,
+		ObservedGeneration: cj.Generation,
+		LastTransitionTime: metav1.NewTime(c.clock.Now()),
+		Reason:             reason,
+		Message:            message,
+	}
+	if old := meta.FindStatusCondition(cj.Status.Conditions, cond.Type); old != nil && old.Status == status {
+		cond.LastTransitionTime = old.LastTransitionTime
+	}
+	meta.SetStatusCondition(&cj.Status.Conditions, cond)
 }
 
 func formatNext(t time.Time) string {

@@ -19,6 +19,7 @@ package cronjob
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 	// The time zone database is embedded so that spec.timeZone works on
@@ -46,6 +47,24 @@ type schedule struct {
 	every time.Duration
 	// loc is the schedule's time zone.
 	loc *time.Location
+	// offset delays every activation of a calendar schedule: the CronJob's
+	// jitter (see jitterOffset). Zero without spec.jitterSeconds.
+	offset time.Duration
+}
+
+// jitterOffset returns the fixed delay of a CronJob's schedule times: a
+// hash of its UID modulo spec.jitterSeconds, in whole seconds in
+// [0, jitterSeconds). It is zero when jitterSeconds is unset or 0. The
+// same CronJob gets the same offset on every call and in every controller
+// process; CronJobs with different UIDs are spread over the window.
+func jitterOffset(cj *v1alpha1.CronJob) time.Duration {
+	window := ptr.Deref(cj.Spec.JitterSeconds, 0)
+	if window <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(cj.UID))
+	return time.Duration(h.Sum64()%uint64(window)) * time.Second
 }
 
 // errBothTimeZones is returned for a schedule that names a time zone
@@ -84,8 +103,10 @@ func parseSchedule(cj *v1alpha1.CronJob) (*schedule, error) {
 	switch s := parsed.(type) {
 	case *cron.SpecSchedule:
 		s.Location = loc
-		return &schedule{next: skipRepeatedWallClock(s), loc: loc}, nil
+		return &schedule{next: skipRepeatedWallClock(s), loc: loc, offset: jitterOffset(cj)}, nil
 	case cron.ConstantDelaySchedule:
+		// @every schedules count from the last run (or creation), so
+		// CronJobs created apart are already apart; jitter does not apply.
 		return &schedule{every: s.Delay, loc: loc}, nil
 	default:
 		return nil, fmt.Errorf("unsupported schedule type %T", parsed)
@@ -187,6 +208,12 @@ func isRepeatedWallClock(t time.Time, loc *time.Location) bool {
 // contradicting the invariant. That takes log2((now-earliest)/1s)+1 calls of
 // next: 26 for a year, 33 for a century.
 func (s *schedule) latestActivation(earliest, now time.Time) (time.Time, bool) {
+	if s.offset != 0 {
+		// The delayed activations after earliest up to now are the
+		// activations after earliest-offset up to now-offset, delayed.
+		t, ok := s.unshifted().latestActivation(earliest.Add(-s.offset), now.Add(-s.offset))
+		return t.Add(s.offset), ok
+	}
 	if s.every > 0 {
 		anchor := earliest.Truncate(time.Second)
 		if now.Before(anchor.Add(s.every)) {
@@ -214,6 +241,13 @@ func (s *schedule) latestActivation(earliest, now time.Time) (time.Time, bool) {
 // nextActivation returns the first activation strictly after now (and after
 // earliest), or false when there is none within five years.
 func (s *schedule) nextActivation(earliest, now time.Time) (time.Time, bool) {
+	if s.offset != 0 {
+		t, ok := s.unshifted().nextActivation(earliest.Add(-s.offset), now.Add(-s.offset))
+		if !ok {
+			return time.Time{}, false
+		}
+		return t.Add(s.offset), true
+	}
 	if s.every > 0 {
 		anchor := earliest.Truncate(time.Second)
 		if now.Before(anchor) {
@@ -228,6 +262,34 @@ func (s *schedule) nextActivation(earliest, now time.Time) (time.Time, bool) {
 	}
 	next := s.next(from)
 	return next, !next.IsZero()
+}
+
+// unshifted returns the schedule without its jitter offset.
+func (s *schedule) unshifted() *schedule {
+	u := *s
+	u.offset = 0
+	return &u
+}
+
+// countActivations returns how many activations lie in (after, now], and
+// stops counting at limit (the count is then at least limit). A calendar
+// schedule is walked activation by activation, hence the limit.
+func (s *schedule) countActivations(after, now time.Time, limit int) int {
+	if s.every > 0 {
+		if !now.After(after) {
+			return 0
+		}
+		return min(int(now.Sub(after)/s.every), limit)
+	}
+	n := 0
+	for t := after; n < limit; n++ {
+		next, ok := s.nextActivation(t, t)
+		if !ok || next.After(now) {
+			break
+		}
+		t = next
+	}
+	return n
 }
 
 // timeZoneName returns the time zone a CronJob's schedule is read in, for

@@ -678,7 +678,7 @@ func schema_pkg_apis_experimental_v1alpha1_CronJobSpec(ref common.ReferenceCallb
 					},
 					"jitterSeconds": {
 						SchemaProps: spec.SchemaProps{
-							Description: "jitterSeconds spreads the runs of many CronJobs with the same schedule: every schedule time of this CronJob is delayed by a fixed offset in [0, jitterSeconds) seconds, derived from the CronJob's UID, so it stays the same for the CronJob's lifetime while CronJobs with \"0 * * * *\" fire spread over the window instead of in the same second. The delayed time is the scheduled time everywhere: status.lastScheduleTime, status.nextScheduleTime, the Job's scheduled-timestamp annotation and startingDeadlineSeconds. Must be between 0 and 3600; unset or 0 means no delay, as in batch/v1. Not part of batch/v1.",
+							Description: "jitterSeconds spreads the runs of many CronJobs with the same schedule: every schedule time of this CronJob is delayed by a fixed offset in [0, jitterSeconds) seconds, derived from the CronJob's UID, so it stays the same for the CronJob's lifetime while CronJobs with \"0 * * * *\" fire spread over the window instead of in the same second. The delayed time is the scheduled time everywhere: status.lastScheduleTime, status.nextScheduleTime, the Job's scheduled-timestamp annotation and startingDeadlineSeconds. @every schedules, which count from the CronJob's last run, are not delayed. Must be between 0 and 3600; unset or 0 means no delay, as in batch/v1. Not part of batch/v1.",
 							Type:        []string{"integer"},
 							Format:      "int32",
 						},
@@ -731,7 +731,7 @@ func schema_pkg_apis_experimental_v1alpha1_CronJobStatus(ref common.ReferenceCal
 					},
 					"nextScheduleTime": {
 						SchemaProps: spec.SchemaProps{
-							Description: "nextScheduleTime is when the controller will start the next Job, spec.jitterSeconds included. Unset while the CronJob is suspended or its schedule matches no time. Not part of batch/v1.",
+							Description: "nextScheduleTime is when the controller will start the next Job, spec.jitterSeconds included. The controller sets it on CronJobs with spec.jitterSeconds (others keep the status of batch/v1); it is unset while the CronJob is suspended or its schedule matches no time. Not part of batch/v1.",
 							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
 						},
 					},

@@ -67,9 +67,10 @@ type CronJobSpecApplyConfiguration struct {
 	// with "0 * * * *" fire spread over the window instead of in the same
 	// second. The delayed time is the scheduled time everywhere:
 	// status.lastScheduleTime, status.nextScheduleTime, the Job's
-	// scheduled-timestamp annotation and startingDeadlineSeconds. Must be
-	// between 0 and 3600; unset or 0 means no delay, as in batch/v1. Not
-	// part of batch/v1.
+	// scheduled-timestamp annotation and startingDeadlineSeconds. @every
+	// schedules, which count from the CronJob's last run, are not delayed.
+	// Must be between 0 and 3600; unset or 0 means no delay, as in
+	// batch/v1. Not part of batch/v1.
 	JitterSeconds *int32 `json:"jitterSeconds,omitempty"`
 }
 

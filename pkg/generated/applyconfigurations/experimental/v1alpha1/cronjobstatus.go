@@ -36,8 +36,10 @@ type CronJobStatusApplyConfiguration struct {
 	// Information when was the last time the job successfully completed.
 	LastSuccessfulTime *metav1.Time `json:"lastSuccessfulTime,omitempty"`
 	// nextScheduleTime is when the controller will start the next Job,
-	// spec.jitterSeconds included. Unset while the CronJob is suspended or
-	// its schedule matches no time. Not part of batch/v1.
+	// spec.jitterSeconds included. The controller sets it on CronJobs with
+	// spec.jitterSeconds (others keep the status of batch/v1); it is unset
+	// while the CronJob is suspended or its schedule matches no time. Not
+	// part of batch/v1.
 	NextScheduleTime *metav1.Time `json:"nextScheduleTime,omitempty"`
 	// conditions are the latest observations of the CronJob's state. The
 	// controller sets RunsBlocked to True while concurrencyPolicy Forbid
