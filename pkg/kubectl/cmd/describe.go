@@ -531,6 +531,12 @@ func (d *describer) cronJob(ctx context.Context, o *v1alpha1.CronJob) (string, e
 		} else {
 			w.Write(l0, "Starting Deadline Seconds:\t<unset>\n")
 		}
+		if o.Spec.MissedSchedulePolicy != nil {
+			w.Write(l0, "Missed Schedule Policy:\t%s\n", *o.Spec.MissedSchedulePolicy)
+		}
+		if o.Spec.JitterSeconds != nil {
+			w.Write(l0, "Jitter Seconds:\t%d\n", *o.Spec.JitterSeconds)
+		}
 		js := o.Spec.JobTemplate.Spec
 		w.Write(l0, "Selector:\t%s\n", selectorString(js.Selector))
 		w.Write(l0, "Parallelism:\t%s\n", int32Or(js.Parallelism, "<unset>"))
@@ -541,6 +547,13 @@ func (d *describer) cronJob(ctx context.Context, o *v1alpha1.CronJob) (string, e
 		} else {
 			w.Write(l0, "Last Schedule Time:\t<unset>\n")
 		}
+		if o.Spec.JitterSeconds != nil {
+			if o.Status.NextScheduleTime != nil {
+				w.Write(l0, "Next Schedule Time:\t%s (jitter included)\n", o.Status.NextScheduleTime.Time.Format(time.RFC1123Z))
+			} else {
+				w.Write(l0, "Next Schedule Time:\t<unset>\n")
+			}
+		}
 		if len(o.Status.Active) == 0 {
 			w.Write(l0, "Active Jobs:\t<none>\n")
 		} else {
@@ -550,6 +563,11 @@ func (d *describer) cronJob(ctx context.Context, o *v1alpha1.CronJob) (string, e
 			}
 			w.Write(l0, "Active Jobs:\t%s\n", strings.Join(names, ", "))
 		}
+		var rows [][]string
+		for _, c := range o.Status.Conditions {
+			rows = append(rows, []string{c.Type, string(c.Status), c.Reason, c.Message})
+		}
+		writeConditions(w, rows, true)
 		return d.writeEvents(ctx, w, o.UID)
 	})
 }

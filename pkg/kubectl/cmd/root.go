@@ -90,7 +90,7 @@ func newRootCommand(streams genericiooptions.IOStreams, clients Clients) *cobra.
 	cmd := &cobra.Command{
 		Use:   "kubectl-experimental",
 		Short: "kubectl verbs for the experimental/v1alpha1 workload kinds",
-		Long: `kubectl experimental brings rollout, set image, create job, describe and logs
+		Long: `kubectl experimental brings rollout, set image, create job, trigger, describe and logs
 to the experimental/v1alpha1 workload kinds (DaemonSet, Deployment, ReplicaSet,
 Job, CronJob, HorizontalPodAutoscaler), which stock kubectl cannot drive.
 
@@ -110,6 +110,7 @@ horizontalpodautoscaler (hpa, xhpa); all name the experimental kinds.`,
 		newRolloutCommand(streams, clients),
 		newSetCommand(streams, clients),
 		newCreateCommand(streams, clients),
+		newTriggerCommand(streams, clients),
 		newDescribeCommand(streams, clients),
 		newLogsCommand(streams, clients),
 	)
