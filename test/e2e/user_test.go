@@ -52,8 +52,8 @@ var servedResources = []servedResource{
 	{"daemonsets", "DaemonSet", "xds", allExperiments, map[string][]string{"status": statusVerbs}, "daemonset.yaml", "node-agent"},
 	{"deployments", "Deployment", "xdeploy", allExperiments, map[string][]string{"status": statusVerbs, "scale": statusVerbs, "rollback": {"create"}}, "deployment.yaml", "web"},
 	{"replicasets", "ReplicaSet", "xrs", allExperiments, map[string][]string{"status": statusVerbs, "scale": statusVerbs}, "replicaset.yaml", "cache"},
-	{"jobs", "Job", "xjob", allExperiments, map[string][]string{"status": statusVerbs}, "job.yaml", "render"},
-	{"cronjobs", "CronJob", "xcj", allExperiments, map[string][]string{"status": statusVerbs}, "cronjob.yaml", "nightly-report"},
+	{"jobs", "Job", "xjob", allExperiments, map[string][]string{"status": statusVerbs, "scale": statusVerbs}, "job.yaml", "render"},
+	{"cronjobs", "CronJob", "xcj", allExperiments, map[string][]string{"status": statusVerbs, "trigger": {"create"}}, "cronjob.yaml", "nightly-report"},
 	{"horizontalpodautoscalers", "HorizontalPodAutoscaler", "xhpa", []string{"experimental"}, map[string][]string{"status": statusVerbs}, "horizontalpodautoscaler.yaml", "web"},
 }
 
@@ -265,7 +265,11 @@ func testKubectlVerbs(t *testing.T, c *framework.Cluster) {
 
 			if _, ok := r.subresources["scale"]; ok {
 				kubectl(t, c, "scale", "-n", ns, r.short+"/"+r.exampleName, "--replicas=7")
-				if got := kubectl(t, c, "get", r.short, r.exampleName, "-n", ns, "-o", "jsonpath={.spec.replicas}"); got != "7" {
+				replicas := "{.spec.replicas}"
+				if r.resource == "jobs" {
+					replicas = "{.spec.parallelism}" // jobs/scale maps replicas to parallelism
+				}
+				if got := kubectl(t, c, "get", r.short, r.exampleName, "-n", ns, "-o", "jsonpath="+replicas); got != "7" {
 					t.Errorf("replicas after kubectl scale = %q, want 7", got)
 				}
 				_, errOut, err := c.Kubectl("scale", "-n", ns, r.short+"/"+r.exampleName, "--replicas=2", "--current-replicas=3")

@@ -76,6 +76,10 @@ func TestRuntimeConfigPerResource(t *testing.T) {
 			t.Errorf("%s not served", sub)
 		}
 	}
+	// cronjobs/trigger creates Jobs: without jobs it is not served.
+	if _, ok := served["cronjobs/trigger"]; ok {
+		t.Errorf("cronjobs/trigger served although jobs are disabled")
+	}
 	if got := served["deployments"].Categories; len(got) != 2 || got[0] != "all" || got[1] != "experimental" {
 		t.Errorf("deployments categories = %v", got)
 	}

@@ -78,6 +78,69 @@ func TestSubresources(t *testing.T) {
 		}
 	})
 
+	t.Run("job scale", func(t *testing.T) {
+		job, err := c.Jobs(ns).Create(ctx, newJob("scaled"), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scale, err := c.Jobs(ns).GetScale(ctx, "scaled", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get scale: %v", err)
+		}
+		if want := "batch.kubernetes.io/controller-uid=" + string(job.UID); scale.Spec.Replicas != 2 || scale.Status.Selector != want {
+			t.Errorf("scale = %+v, want replicas 2 (parallelism), selector %s", scale, want)
+		}
+		patched := &autoscalingv1.Scale{}
+		err = s.Client.ExperimentalV1alpha1().RESTClient().Patch(types.MergePatchType).Namespace(ns).
+			Resource("jobs").Name("scaled").SubResource("scale").
+			Body([]byte(`{"spec":{"replicas":3}}`)).Do(ctx).Into(patched)
+		if err != nil || patched.Spec.Replicas != 3 {
+			t.Fatalf("patch scale: %v, replicas %d", err, patched.Spec.Replicas)
+		}
+		job, err = c.Jobs(ns).Get(ctx, "scaled", metav1.GetOptions{})
+		if err != nil || *job.Spec.Parallelism != 3 {
+			t.Errorf("after scale: %v, parallelism %v, want 3", err, job.Spec.Parallelism)
+		}
+	})
+
+	t.Run("cronjob trigger", func(t *testing.T) {
+		cj := newCronJob("triggered")
+		cj.Spec.ConcurrencyPolicy = v1alpha1.ForbidConcurrent
+		cj, err := c.CronJobs(ns).Create(ctx, cj, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		job, err := c.CronJobs(ns).Trigger(ctx, "triggered", &v1alpha1.CronJobTrigger{}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("trigger: %v", err)
+		}
+		if !strings.HasPrefix(job.Name, "triggered-manual-") || job.Annotations["cronjob.kubernetes.io/instantiate"] != "manual" ||
+			!metav1.IsControlledBy(job, cj) || job.UID == "" {
+			t.Errorf("triggered job = %+v, want triggered-manual-*, annotated manual, controlled by the cronjob", job.ObjectMeta)
+		}
+		if _, err := c.Jobs(ns).Get(ctx, job.Name, metav1.GetOptions{}); err != nil {
+			t.Errorf("the triggered job is not stored: %v", err)
+		}
+		// Forbid: the running job blocks a second trigger with a 409 naming it.
+		_, err = c.CronJobs(ns).Trigger(ctx, "triggered", &v1alpha1.CronJobTrigger{JobName: "second"}, metav1.CreateOptions{})
+		if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), job.Name) {
+			t.Errorf("second trigger under Forbid: want Conflict naming %s, got %v", job.Name, err)
+		}
+		// The body is checked with field paths.
+		_, err = c.CronJobs(ns).Trigger(ctx, "triggered", &v1alpha1.CronJobTrigger{JobName: "Not_A_Name"}, metav1.CreateOptions{})
+		expectInvalid(t, err, "jobName")
+		if _, err := c.CronJobs(ns).Trigger(ctx, "missing", &v1alpha1.CronJobTrigger{}, metav1.CreateOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("trigger of a missing cronjob: expected NotFound, got %v", err)
+		}
+		// A body without apiVersion and kind decodes as a CronJobTrigger.
+		err = s.Client.ExperimentalV1alpha1().RESTClient().Post().Namespace(ns).
+			Resource("cronjobs").Name("triggered").SubResource("trigger").Param("dryRun", "All").
+			SetHeader("Content-Type", "application/json").Body([]byte(`{}`)).Do(ctx).Error()
+		if !apierrors.IsConflict(err) {
+			t.Errorf("bare JSON body under Forbid: want Conflict, got %v", err)
+		}
+	})
+
 	t.Run("replicaset scale", func(t *testing.T) {
 		if _, err := c.ReplicaSets(ns).Create(ctx, newReplicaSet("scaled"), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
