@@ -64,6 +64,9 @@ func clusterOptions(nodes int, extraArgs ...string) framework.Options {
 		WorkloadsAPIServerArgs:         []string{"--runtime-config=experimental/v1alpha1=true"},
 		WorkloadsControllerManager:     true,
 		WorkloadsControllerManagerArgs: append([]string{"--v=2"}, extraArgs...),
+		// clusterrole-aggregation folds artifacts/deploy/rbac-aggregate.yaml
+		// into view, edit and admin for the RBAC tests.
+		Controllers: append(slices.Clone(framework.DefaultControllers), "clusterrole-aggregation"),
 	}
 }
 
