@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -263,4 +264,40 @@ func TestJobScale(t *testing.T) {
 		t.Fatalf("kubectl scale xjob/crunch --replicas=1: %v\n%s%s", err, out, errOut)
 	}
 	pollFor(t, "back to one active pod", pollTimeout, activePods(1))
+}
+
+// TestCronJobJitterNextScheduleTime: a CronJob with jitterSeconds publishes
+// its next run, delayed by a fixed offset within the window, in status and
+// in kubectl experimental describe.
+func TestCronJobJitterNextScheduleTime(t *testing.T) {
+	t.Parallel()
+	e := sharedEnv(t)
+	ns := e.namespace(t, "cronjob-jitter")
+	e.cjNew(t, ns, "yearly", func(cj *v1alpha1.CronJob) {
+		cj.Spec.Schedule = neverSchedule
+		cj.Spec.JitterSeconds = ptr.To[int32](3600)
+		cj.Spec.MissedSchedulePolicy = ptr.To(v1alpha1.MissedScheduleSkip)
+	}, nil)
+	var next time.Time
+	pollFor(t, "status.nextScheduleTime", pollTimeout, func(ctx context.Context) (bool, error) {
+		cj, err := e.client.ExperimentalV1alpha1().CronJobs(ns).Get(ctx, "yearly", metav1.GetOptions{})
+		if err != nil || cj.Status.NextScheduleTime == nil {
+			return false, err
+		}
+		next = cj.Status.NextScheduleTime.Time.Local() // as describe prints it
+		return true, nil
+	})
+	newYear := time.Date(time.Now().UTC().Year()+1, time.January, 1, 0, 0, 0, 0, time.UTC)
+	if off := next.Sub(newYear); off < 0 || off >= time.Hour || off%time.Second != 0 {
+		t.Errorf("nextScheduleTime %s: want New Year %s plus whole seconds under an hour", next, newYear)
+	}
+	desc, errOut, err := e.plugin(t, ns, "describe", "cj/yearly")
+	if err != nil {
+		t.Fatalf("describe: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{"Jitter Seconds:", "3600", "Missed Schedule Policy:", "Skip", next.Format(time.RFC1123Z) + " (jitter included)"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("describe cj/yearly lacks %q:\n%s", want, desc)
+		}
+	}
 }
