@@ -132,3 +132,13 @@ func TestDescribeCronJobPolicies(t *testing.T) {
 		}
 	}
 }
+
+func TestTriggerCompletion(t *testing.T) {
+	f := newFakes(cronJob("nightly"), cronJob("hourly"), deployment("web", 1))
+	if out := mustRun(t, f, "__complete", "trigger", ""); !strings.Contains(out, "cronjob\n") || strings.Contains(out, "deployment") {
+		t.Errorf("completion of trigger types:\n%s", out)
+	}
+	if out := mustRun(t, f, "__complete", "trigger", "cronjob", ""); !strings.Contains(out, "hourly\nnightly\n") || strings.Contains(out, "web") {
+		t.Errorf("completion of cronjob names:\n%s", out)
+	}
+}
