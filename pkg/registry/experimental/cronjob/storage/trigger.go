@@ -47,6 +47,9 @@ const manualJobNameInfix = "-manual-"
 type TriggerREST struct {
 	cronJobs *genericregistry.Store
 	jobs     *genericregistry.Store
+	// afterCheck, when set, runs between the concurrency check and the
+	// create (tests use it to race another run in).
+	afterCheck func(ctx context.Context)
 }
 
 // NewTriggerREST returns the trigger endpoint of the CronJobs in cronJobs,
@@ -126,13 +129,55 @@ func (r *TriggerREST) Create(ctx context.Context, name string, obj runtime.Objec
 		}
 	}
 
-	created, err := r.jobs.Create(ctx, newManualJob(cj, trigger.JobName), rest.ValidateAllObjectFunc,
+	if r.afterCheck != nil {
+		r.afterCheck(ctx)
+	}
+	obj, err = r.jobs.Create(ctx, newManualJob(cj, trigger.JobName), rest.ValidateAllObjectFunc,
 		&metav1.CreateOptions{DryRun: options.DryRun, FieldManager: options.FieldManager})
 	if err != nil {
 		return nil, err
 	}
-	logger.V(2).Info("Triggered a run", "job", klog.KObj(created.(*experimental.Job)), "dryRun", len(options.DryRun) > 0)
+	created := obj.(*experimental.Job)
+	if cj.Spec.ConcurrencyPolicy == experimental.ForbidConcurrent && len(options.DryRun) == 0 {
+		if err := r.resolveForbidRace(ctx, cj, created); err != nil {
+			return nil, err
+		}
+	}
+	logger.V(2).Info("Triggered a run", "job", klog.KObj(created), "dryRun", len(options.DryRun) > 0)
 	return created, nil
+}
+
+// resolveForbidRace undoes created when another run of a Forbid CronJob
+// started between the check and the create (two triggers at once): of the
+// active Jobs the oldest (then first by name) stays, and a trigger whose Job
+// is not that one deletes it and answers 409 like the check would have.
+// Every racing trigger sees the same Jobs, so exactly one run survives.
+func (r *TriggerREST) resolveForbidRace(ctx context.Context, cj *experimental.CronJob, created *experimental.Job) error {
+	active, err := r.activeJobs(ctx, cj)
+	if err != nil {
+		return err
+	}
+	var first *experimental.Job
+	for _, job := range active {
+		if first == nil || job.CreationTimestamp.Before(&first.CreationTimestamp) ||
+			(job.CreationTimestamp.Equal(&first.CreationTimestamp) && job.Name < first.Name) {
+			first = job
+		}
+	}
+	if first == nil || first.UID == created.UID {
+		return nil
+	}
+	klog.FromContext(ctx).V(2).Info("Another run started during the trigger (concurrencyPolicy Forbid); deleting this one",
+		"cronJob", klog.KObj(cj), "job", klog.KObj(created), "activeJob", klog.KObj(first))
+	_, _, err = r.jobs.Delete(ctx, created.Name, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{
+		PropagationPolicy: ptr.To(metav1.DeletePropagationBackground),
+		Preconditions:     &metav1.Preconditions{UID: &created.UID},
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting job %q that raced with job %q: %w", created.Name, first.Name, err)
+	}
+	return apierrors.NewConflict(experimental.Resource("cronjobs"), cj.Name,
+		fmt.Errorf("concurrencyPolicy is Forbid and job %q is still active; wait for it to finish or delete it", first.Name))
 }
 
 // activeJobs returns the Jobs cj controls that have not finished and are

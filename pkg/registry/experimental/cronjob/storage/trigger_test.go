@@ -174,6 +174,26 @@ func TestTriggerForbid(t *testing.T) {
 	}
 }
 
+// TestTriggerForbidRace: a run that starts between the concurrency check
+// and the create (another trigger at the same moment) wins when it is
+// older; this trigger deletes its own Job and answers 409 naming it.
+func TestTriggerForbidRace(t *testing.T) {
+	f := newTriggerFixture(t, experimental.ForbidConcurrent)
+	f.trigger.afterCheck = func(ctx context.Context) {
+		f.trigger.afterCheck = nil
+		if _, err := f.fire(t, "a-racer"); err != nil {
+			t.Fatalf("racing trigger: %v", err)
+		}
+	}
+	_, err := f.fire(t, "z-late")
+	if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), `job "a-racer" is still active`) {
+		t.Fatalf("trigger that lost the race: want Conflict naming a-racer, got %v", err)
+	}
+	if got := f.jobNames(t); len(got) != 1 || got[0] != "a-racer" {
+		t.Errorf("jobs after the race: got %v, want only a-racer", got)
+	}
+}
+
 func TestTriggerReplace(t *testing.T) {
 	f := newTriggerFixture(t, experimental.ReplaceConcurrent)
 	first, err := f.fire(t, "first")
