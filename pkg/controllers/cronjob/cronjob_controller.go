@@ -749,7 +749,7 @@ func (c *Controller) setBlocked(cj *v1alpha1.CronJob, sched *schedule, blocking 
 	}
 	c.setCondition(cj, metav1.ConditionTrue, conditionReasonJobStillActive, fmt.Sprintf(
 		"Job %s is still active and concurrencyPolicy is Forbid: %s scheduled run(s) skipped since it started, the latest for %s; "+
-			"runs resume at the first schedule time after it finishes (or delete it)",
+			"wait for it to finish or delete it",
 		blocking, count, scheduled.UTC().Format(time.RFC3339)))
 }
 
