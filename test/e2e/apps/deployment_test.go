@@ -351,10 +351,13 @@ func TestDeploymentRecreate(t *testing.T) {
 			if p.Labels["app"] != "web" {
 				continue
 			}
-			// Any pod object counts, terminating or not.
+			// Every new pod object counts. An old pod counts until it is
+			// terminal: as upstream, Recreate waits for the old pods'
+			// containers to stop (phase Failed or Succeeded), not for the
+			// objects to be removed, which the kubelet does after that.
 			if p.Spec.Containers[0].Image == "registry.example/app:2.0" {
 				newPods++
-			} else {
+			} else if p.Status.Phase != corev1.PodFailed && p.Status.Phase != corev1.PodSucceeded {
 				oldPods++
 			}
 		}
