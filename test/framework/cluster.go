@@ -489,6 +489,11 @@ func (c *Cluster) Stop() error {
 		}
 		stopped := map[string]bool{}
 		for n, stage := range stages {
+			if n == 1 && c.balancer != nil {
+				// Clients are gone; the balancer would only log the
+				// replicas going away.
+				_ = c.balancer.Close()
+			}
 			for _, name := range order {
 				p := c.process(name)
 				if p == nil || stopped[name] || !inStage(name, stage) {
@@ -499,9 +504,6 @@ func (c *Cluster) Stop() error {
 				go func() { defer wg.Done(); p.stop(stopGracePeriod) }()
 			}
 			wg.Wait()
-			if n == 1 && c.balancer != nil {
-				_ = c.balancer.Close()
-			}
 		}
 		for i := len(order) - 1; i >= 0; i-- {
 			if p := c.process(order[i]); p != nil && !stopped[order[i]] {
