@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,7 +168,7 @@ func (lb *LoadBalancer) probeLoop(b *lbBackend) {
 		}
 		was := b.ready.Swap(err == nil)
 		if was != (err == nil) && lb.logger != nil {
-			lb.logger.Logf("load balancer: backend %s ready=%t (%v)", b.addr, err == nil, err)
+			lb.logger.Logf("load balancer: backend %s ready=%t%s", b.addr, err == nil, briefError(err))
 		}
 		b.mu.Lock()
 		close(b.probed)
@@ -250,4 +251,20 @@ func (lb *LoadBalancer) serve(client net.Conn) {
 	go pipe(client, backend)
 	<-done
 	<-done
+}
+
+// briefError shortens a probe error for the log: its first line and the
+// failed checks of a /readyz body ("[-]..." lines).
+func briefError(err error) string {
+	if err == nil {
+		return ""
+	}
+	lines := strings.Split(err.Error(), "\n")
+	out := []string{lines[0]}
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "[-]") {
+			out = append(out, l)
+		}
+	}
+	return " (" + strings.Join(out, "; ") + ")"
 }
