@@ -19,6 +19,8 @@ package ha
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -113,5 +115,71 @@ func TestEtcdMemberLoss(t *testing.T) {
 	}
 	if exits := e.c.UnexpectedExits(); len(exits) > 0 {
 		t.Errorf("components exited unexpectedly: %v", exits)
+	}
+}
+
+// TestEtcdClusterTLS checks the etcd cluster the replicas use: three
+// members, each serving clients and peers only over TLS and refusing a
+// client without a certificate of the etcd CA.
+func TestEtcdClusterTLS(t *testing.T) {
+	e := sharedEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cli, err := e.c.WorkloadsEtcdClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	members, err := cli.MemberList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members.Members) != 3 {
+		t.Errorf("the etcd cluster has %d members, want 3", len(members.Members))
+	}
+	for _, m := range members.Members {
+		for _, u := range append(slices.Clone(m.PeerURLs), m.ClientURLs...) {
+			if !strings.HasPrefix(u, "https://") {
+				t.Errorf("member %s advertises %s, want https://", m.Name, u)
+			}
+		}
+	}
+
+	withCert, err := e.c.WorkloadsEtcdTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	noCert := withCert.Clone()
+	noCert.Certificates, noCert.GetClientCertificate = nil, nil
+	for i, url := range e.c.WorkloadsEtcdURLs {
+		for _, tc := range []struct {
+			name   string
+			client *http.Client
+			want   bool
+		}{
+			{"client certificate", &http.Client{Transport: &http.Transport{TLSClientConfig: withCert}}, true},
+			{"no client certificate", &http.Client{Transport: &http.Transport{TLSClientConfig: noCert}}, false},
+		} {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := tc.client.Do(req)
+			ok := err == nil && resp.StatusCode == http.StatusOK
+			if resp != nil {
+				resp.Body.Close()
+			}
+			if ok != tc.want {
+				t.Errorf("member %d with %s: healthy=%t (err %v), want %t", i, tc.name, ok, err, tc.want)
+			}
+		}
+		plain := strings.Replace(url, "https://", "http://", 1)
+		if resp, err := http.Get(plain + "/health"); err == nil {
+			ok := resp.StatusCode == http.StatusOK
+			resp.Body.Close()
+			if ok {
+				t.Errorf("member %d answers plain HTTP on its client port", i)
+			}
+		}
 	}
 }
