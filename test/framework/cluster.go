@@ -578,18 +578,18 @@ func (c *Cluster) RestartWorkloadsAPIServer() error {
 	if p == nil {
 		return errors.New("workloads-apiserver was not started by the framework")
 	}
-	p.stop(stopGracePeriod)
+	p.stop(c.opts.WorkloadsAPIServerTerminationGracePeriod)
 	return c.StartWorkloadsAPIServer()
 }
 
 // StopWorkloadsAPIServer stops workloads-apiserver (SIGTERM, then SIGKILL
-// after a grace period).
+// after Options.WorkloadsAPIServerTerminationGracePeriod).
 func (c *Cluster) StopWorkloadsAPIServer() error {
 	p := c.process(ComponentWorkloadsAPIServer)
 	if p == nil {
 		return errors.New("workloads-apiserver was not started by the framework")
 	}
-	p.stop(stopGracePeriod)
+	p.stop(c.opts.WorkloadsAPIServerTerminationGracePeriod)
 	return nil
 }
 
