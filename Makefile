@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build install-plugin tools test unit integration e2e verify generate run down bench bench-api bench-controllers clean
+.PHONY: all build install-plugin tools test unit integration e2e verify generate run run-ha down bench bench-api bench-controllers clean
 
 all: build
 
@@ -44,6 +44,10 @@ unit:
 ## run: start a local cluster (etcd, kube-apiserver, scheduler, controller-manager, kwok nodes) with workloads-apiserver registered
 run: tools build
 	hack/local-up.sh
+
+## run-ha: like run, in the production topology: 3 workloads-apiserver replicas behind a test load balancer, a 3-member TLS etcd cluster, 2 leader-elected controller managers
+run-ha: tools build
+	hack/local-up.sh --ha
 
 ## down: stop a cluster started with hack/local-up.sh --detach
 down:

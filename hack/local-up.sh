@@ -2,6 +2,9 @@
 # Starts a local cluster with workloads-apiserver registered.
 #   hack/local-up.sh            stays in the foreground; Ctrl-C tears it down
 #   hack/local-up.sh --detach   returns once ready; stop it with hack/local-down.sh
+#   hack/local-up.sh --ha       the production topology: 3 workloads-apiserver replicas
+#                               behind a test load balancer, a 3-member TLS etcd cluster,
+#                               2 leader-elected controller managers (combines with --detach)
 set -o errexit -o nounset -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

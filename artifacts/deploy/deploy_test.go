@@ -36,6 +36,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,6 +58,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/test/framework"
 )
@@ -66,6 +69,10 @@ const (
 	controllerName     = "workloads-controller-manager"
 	etcdName           = "workloads-etcd"
 	servingSecret      = "workloads-apiserver-serving"
+	etcdSecret         = "workloads-etcd-tls"
+	etcdClientSecret   = "workloads-apiserver-etcd-client"
+	etcdMembers        = 3
+	apiServerReplicas  = 3
 	apiServiceName     = "v1alpha1.experimental"
 	image              = "ghcr.io/kube-experimental/workloads-apiserver:v0.1.0"
 	controllerHTTPS    = 10361
@@ -249,6 +256,10 @@ func checkRendered(t *testing.T, r *rendered, ns string) {
 		key("RoleBinding", ns, controllerName+"-leader-election"),
 		key("Service", ns, etcdName),
 		key("StatefulSet", ns, etcdName),
+		key("PodDisruptionBudget", ns, etcdName),
+		key("NetworkPolicy", ns, etcdName),
+		key("Secret", ns, etcdSecret),
+		key("Secret", ns, etcdClientSecret),
 		key("Deployment", ns, apiServerName),
 		key("PodDisruptionBudget", ns, apiServerName),
 		key("Service", ns, apiServerName),
@@ -464,8 +475,8 @@ func selectorOf(t *testing.T, s *metav1.LabelSelector) labels.Selector {
 
 func checkAPIServer(t *testing.T, r *rendered, ns string) {
 	d := r.get(t, "Deployment", ns, apiServerName).(*appsv1.Deployment)
-	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
-		t.Errorf("replicas = %s, want 2", replicas(d.Spec.Replicas))
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != apiServerReplicas {
+		t.Errorf("replicas = %s, want %d", replicas(d.Spec.Replicas), apiServerReplicas)
 	}
 	pod := &d.Spec.Template.Spec
 	podLabels := labels.Set(d.Spec.Template.Labels)
@@ -492,17 +503,59 @@ func checkAPIServer(t *testing.T, r *rendered, ns string) {
 	if _, ok := args["etcd-data-dir"]; ok {
 		t.Error("--etcd-data-dir given: the embedded etcd is for development")
 	}
-	etcdURL, err := url.Parse(args["etcd-servers"])
-	if err != nil || etcdURL.Scheme == "" {
-		t.Fatalf("--etcd-servers=%q: %v", args["etcd-servers"], err)
-	}
-	host := etcdURL.Hostname()
-	if host != etcdName && host != etcdName+"."+ns && !strings.HasPrefix(host, etcdName+"."+ns+".svc") {
-		t.Errorf("--etcd-servers host %q is not the %s/%s Service", host, ns, etcdName)
-	}
+	// Every etcd member, over TLS, by its name behind the headless Service.
 	etcdSvc := r.get(t, "Service", ns, etcdName).(*corev1.Service)
-	if !slices.ContainsFunc(etcdSvc.Spec.Ports, func(p corev1.ServicePort) bool { return fmt.Sprint(p.Port) == etcdURL.Port() }) {
-		t.Errorf("--etcd-servers port %s is not a port of Service %s", etcdURL.Port(), etcdName)
+	servers := strings.Split(args["etcd-servers"], ",")
+	var members []string
+	for _, server := range servers {
+		etcdURL, err := url.Parse(server)
+		if err != nil || etcdURL.Scheme != "https" {
+			t.Errorf("--etcd-servers entry %q is not an https:// URL (%v)", server, err)
+			continue
+		}
+		pod, svcName, _ := strings.Cut(etcdURL.Hostname(), ".")
+		if svcName != etcdName && svcName != etcdName+"."+ns && !strings.HasPrefix(svcName, etcdName+"."+ns+".svc") {
+			t.Errorf("--etcd-servers host %q is not a pod behind the %s/%s Service", etcdURL.Hostname(), ns, etcdName)
+		}
+		members = append(members, pod)
+		if !slices.ContainsFunc(etcdSvc.Spec.Ports, func(p corev1.ServicePort) bool { return fmt.Sprint(p.Port) == etcdURL.Port() }) {
+			t.Errorf("--etcd-servers port %s is not a port of Service %s", etcdURL.Port(), etcdName)
+		}
+	}
+	var wantMembers []string
+	for i := range etcdMembers {
+		wantMembers = append(wantMembers, fmt.Sprintf("%s-%d", etcdName, i))
+	}
+	if slices.Sort(members); !slices.Equal(members, wantMembers) {
+		t.Errorf("--etcd-servers=%q names the members %v, want %v", args["etcd-servers"], members, wantMembers)
+	}
+	etcdDir := mountedSecret(t, pod, c, etcdClientSecret)
+	for flag, file := range map[string]string{"etcd-cafile": "ca.crt", "etcd-certfile": corev1.TLSCertKey, "etcd-keyfile": corev1.TLSPrivateKeyKey} {
+		if args[flag] != filepath.Join(etcdDir, file) {
+			t.Errorf("--%s=%q, want %s from the mounted Secret %s", flag, args[flag], filepath.Join(etcdDir, file), etcdClientSecret)
+		}
+	}
+
+	// Graceful termination: the shutdown delay and the watch grace period
+	// fit into the pod's termination grace period, with room for requests
+	// to finish.
+	var shutdown time.Duration
+	for _, flag := range []string{"shutdown-delay-duration", "shutdown-watch-termination-grace-period"} {
+		d, err := time.ParseDuration(args[flag])
+		if err != nil || d <= 0 {
+			t.Errorf("--%s=%q, want a positive duration", flag, args[flag])
+		}
+		shutdown += d
+	}
+	if args["shutdown-send-retry-after"] != "true" {
+		t.Errorf("--shutdown-send-retry-after=%q, want true", args["shutdown-send-retry-after"])
+	}
+	if chance, err := strconv.ParseFloat(args["goaway-chance"], 64); err != nil || chance <= 0 || chance > 0.02 {
+		t.Errorf("--goaway-chance=%q, want a small positive probability (at most 0.02)", args["goaway-chance"])
+	}
+	grace := time.Duration(ptr.Deref(pod.TerminationGracePeriodSeconds, corev1.DefaultTerminationGracePeriodSeconds)) * time.Second
+	if grace < shutdown+30*time.Second {
+		t.Errorf("terminationGracePeriodSeconds %s does not cover the shutdown delay and watch grace (%s) plus 30s for requests", grace, shutdown)
 	}
 
 	// The serving certificate comes from the Secret the overlay generates.
@@ -545,14 +598,15 @@ func checkAPIServer(t *testing.T, r *rendered, ns string) {
 	if !antiAffinity {
 		t.Errorf("no preferred pod anti-affinity by kubernetes.io/hostname among the apiserver pods: %+v", pod.Affinity)
 	}
+	checkTopologySpread(t, "apiserver", pod, podLabels)
 
 	// The PDB and the Service select exactly the apiserver pods.
 	cm := r.get(t, "Deployment", ns, controllerName).(*appsv1.Deployment)
 	etcd := r.get(t, "StatefulSet", ns, etcdName).(*appsv1.StatefulSet)
 	others := []labels.Set{labels.Set(cm.Spec.Template.Labels), labels.Set(etcd.Spec.Template.Labels)}
 	pdb := r.get(t, "PodDisruptionBudget", ns, apiServerName).(*policyv1.PodDisruptionBudget)
-	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.String() != "1" {
-		t.Errorf("PDB minAvailable = %v, want 1", pdb.Spec.MinAvailable)
+	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.String() != "1" || pdb.Spec.MinAvailable != nil {
+		t.Errorf("PDB maxUnavailable = %v, minAvailable = %v, want maxUnavailable 1", pdb.Spec.MaxUnavailable, pdb.Spec.MinAvailable)
 	}
 	pdbSel := selectorOf(t, pdb.Spec.Selector)
 	if !pdbSel.Matches(podLabels) {
@@ -573,6 +627,39 @@ func checkAPIServer(t *testing.T, r *rendered, ns string) {
 	}
 }
 
+// mountedSecret returns where the Secret name is mounted into c.
+func mountedSecret(t *testing.T, pod *corev1.PodSpec, c *corev1.Container, name string) string {
+	t.Helper()
+	for _, v := range pod.Volumes {
+		if v.Secret == nil || v.Secret.SecretName != name {
+			continue
+		}
+		for _, m := range c.VolumeMounts {
+			if m.Name == v.Name {
+				return m.MountPath
+			}
+		}
+	}
+	t.Fatalf("Secret %s is not mounted into container %s", name, c.Name)
+	return ""
+}
+
+// checkTopologySpread checks that the pods spread over zones and nodes.
+func checkTopologySpread(t *testing.T, what string, pod *corev1.PodSpec, podLabels labels.Set) {
+	t.Helper()
+	keys := map[string]bool{}
+	for _, c := range pod.TopologySpreadConstraints {
+		if c.MaxSkew == 1 && c.LabelSelector != nil && selectorOf(t, c.LabelSelector).Matches(podLabels) {
+			keys[c.TopologyKey] = true
+		}
+	}
+	for _, key := range []string{"topology.kubernetes.io/zone", "kubernetes.io/hostname"} {
+		if !keys[key] {
+			t.Errorf("%s: no topology spread constraint (maxSkew 1, selecting its pods) over %s: %+v", what, key, pod.TopologySpreadConstraints)
+		}
+	}
+}
+
 func replicas(n *int32) string {
 	if n == nil {
 		return "unset"
@@ -582,8 +669,8 @@ func replicas(n *int32) string {
 
 func checkEtcd(t *testing.T, r *rendered, ns string) {
 	sts := r.get(t, "StatefulSet", ns, etcdName).(*appsv1.StatefulSet)
-	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 1 {
-		t.Errorf("etcd replicas = %s, want 1", replicas(sts.Spec.Replicas))
+	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != etcdMembers {
+		t.Errorf("etcd replicas = %s, want %d", replicas(sts.Spec.Replicas), etcdMembers)
 	}
 	svc := r.get(t, "Service", sts.Namespace, sts.Spec.ServiceName).(*corev1.Service)
 	if svc.Spec.ClusterIP != corev1.ClusterIPNone {
@@ -623,6 +710,123 @@ func checkEtcd(t *testing.T, r *rendered, ns string) {
 		t.Error("etcd lacks a liveness or readiness probe")
 	}
 	checkHardened(t, "etcd", &sts.Spec.Template.Spec, c)
+
+	// Client and peer TLS with certificates of the etcd CA, from the Secret.
+	args := flags(t, append(slices.Clone(c.Command[1:]), c.Args...))
+	tlsDir := mountedSecret(t, &sts.Spec.Template.Spec, c, etcdSecret)
+	for flag, file := range map[string]string{
+		"cert-file": corev1.TLSCertKey, "key-file": corev1.TLSPrivateKeyKey, "trusted-ca-file": "ca.crt",
+		"peer-cert-file": corev1.TLSCertKey, "peer-key-file": corev1.TLSPrivateKeyKey, "peer-trusted-ca-file": "ca.crt",
+	} {
+		if args[flag] != filepath.Join(tlsDir, file) {
+			t.Errorf("etcd --%s=%q, want %s", flag, args[flag], filepath.Join(tlsDir, file))
+		}
+	}
+	for _, flag := range []string{"client-cert-auth", "peer-client-cert-auth"} {
+		if args[flag] != "true" {
+			t.Errorf("etcd --%s is not set", flag)
+		}
+	}
+	for _, flag := range []string{"listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls"} {
+		if !strings.HasPrefix(args[flag], "https://") {
+			t.Errorf("etcd --%s=%q is not https://", flag, args[flag])
+		}
+	}
+	// Peer discovery: every member by its name behind the headless Service.
+	initial := strings.Split(args["initial-cluster"], ",")
+	if len(initial) != etcdMembers {
+		t.Errorf("etcd --initial-cluster=%q has %d members, want %d", args["initial-cluster"], len(initial), etcdMembers)
+	}
+	for i, m := range initial {
+		member := fmt.Sprintf("%s-%d", sts.Name, i)
+		if want := fmt.Sprintf("%s=https://%s.%s:2380", member, member, svc.Name); m != want {
+			t.Errorf("etcd --initial-cluster member %d is %q, want %q", i, m, want)
+		}
+	}
+	checkEtcdCertificates(t, r, ns, sts.Name, svc.Name)
+
+	// Members on different nodes and zones, at most one down at a time.
+	podSpec := &sts.Spec.Template.Spec
+	var antiAffinity bool
+	if a := podSpec.Affinity; a != nil && a.PodAntiAffinity != nil {
+		for _, term := range a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+			if term.PodAffinityTerm.TopologyKey == "kubernetes.io/hostname" && selectorOf(t, term.PodAffinityTerm.LabelSelector).Matches(podLabels) {
+				antiAffinity = true
+			}
+		}
+		for _, term := range a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution {
+			if term.TopologyKey == "kubernetes.io/hostname" && selectorOf(t, term.LabelSelector).Matches(podLabels) {
+				antiAffinity = true
+			}
+		}
+	}
+	if !antiAffinity {
+		t.Errorf("no pod anti-affinity by kubernetes.io/hostname among the etcd members: %+v", podSpec.Affinity)
+	}
+	checkTopologySpread(t, "etcd", podSpec, podLabels)
+	pdb := r.get(t, "PodDisruptionBudget", ns, etcdName).(*policyv1.PodDisruptionBudget)
+	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.String() != "1" {
+		t.Errorf("etcd PDB maxUnavailable = %v, want 1", pdb.Spec.MaxUnavailable)
+	}
+	if !selectorOf(t, pdb.Spec.Selector).Matches(podLabels) {
+		t.Errorf("the etcd PDB does not select the etcd pods")
+	}
+	np := r.get(t, "NetworkPolicy", ns, etcdName).(*networkingv1.NetworkPolicy)
+	if !selectorOf(t, &np.Spec.PodSelector).Matches(podLabels) {
+		t.Errorf("NetworkPolicy %s does not apply to the etcd pods", np.Name)
+	}
+}
+
+// checkEtcdCertificates checks the etcd Secrets: the member certificate
+// serves and authenticates every member by its name behind the headless
+// Service; the client certificate authenticates workloads-apiserver; both
+// chain to the etcd CA, which is not the aggregation serving CA.
+func checkEtcdCertificates(t *testing.T, r *rendered, ns, sts, svc string) {
+	t.Helper()
+	parse := func(name string) (*x509.Certificate, *x509.CertPool) {
+		t.Helper()
+		secret := r.get(t, "Secret", ns, name).(*corev1.Secret)
+		pair, err := tls.X509KeyPair(secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey])
+		if err != nil {
+			t.Fatalf("Secret %s: %v", name, err)
+		}
+		leaf, err := x509.ParseCertificate(pair.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(secret.Data["ca.crt"]) {
+			t.Fatalf("Secret %s: no ca.crt", name)
+		}
+		return leaf, roots
+	}
+	member, roots := parse(etcdSecret)
+	for i := range etcdMembers {
+		for _, host := range []string{fmt.Sprintf("%s-%d.%s", sts, i, svc), fmt.Sprintf("%s-%d.%s.%s.svc", sts, i, svc, ns)} {
+			if _, err := member.Verify(x509.VerifyOptions{DNSName: host, Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+				t.Errorf("the etcd member certificate does not serve %s: %v", host, err)
+			}
+		}
+	}
+	if _, err := member.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("the etcd member certificate cannot authenticate to its peers: %v", err)
+	}
+	if _, err := member.Verify(x509.VerifyOptions{DNSName: "etcd.elsewhere.svc", Roots: roots}); err == nil {
+		t.Error("the etcd member certificate verifies for an unrelated name")
+	}
+	client, clientRoots := parse(etcdClientSecret)
+	if _, err := client.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("the etcd client certificate does not chain to the etcd CA: %v", err)
+	}
+	if !clientRoots.Equal(roots) {
+		t.Error("the two etcd Secrets carry different CAs")
+	}
+	as := r.get(t, "APIService", "", apiServiceName).(*apiregistrationv1.APIService)
+	if aggregationRoots := x509.NewCertPool(); aggregationRoots.AppendCertsFromPEM(as.Spec.CABundle) {
+		if _, err := client.Verify(x509.VerifyOptions{Roots: aggregationRoots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
+			t.Error("the etcd client certificate is signed by the aggregation serving CA: use a separate etcd CA")
+		}
+	}
 }
 
 func checkControllerManager(t *testing.T, r *rendered, ns string) {
@@ -905,8 +1109,20 @@ func TestInstallIntoCluster(t *testing.T) {
 		if _, err := client.AppsV1().StatefulSets(defaultNamespace).Get(ctx, etcdName, metav1.GetOptions{}); err != nil {
 			t.Error(err)
 		}
-		if _, err := client.PolicyV1().PodDisruptionBudgets(defaultNamespace).Get(ctx, apiServerName, metav1.GetOptions{}); err != nil {
-			t.Error(err)
+		for _, name := range []string{apiServerName, etcdName} {
+			if _, err := client.PolicyV1().PodDisruptionBudgets(defaultNamespace).Get(ctx, name, metav1.GetOptions{}); err != nil {
+				t.Error(err)
+			}
+		}
+		for _, name := range []string{etcdSecret, etcdClientSecret} {
+			got, err := client.CoreV1().Secrets(defaultNamespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			if !bytes.Equal(got.Data["ca.crt"], objects.get(t, "Secret", defaultNamespace, name).(*corev1.Secret).Data["ca.crt"]) {
+				t.Errorf("the installed Secret %s differs from the rendered one", name)
+			}
 		}
 		secret, err := client.CoreV1().Secrets(defaultNamespace).Get(ctx, servingSecret, metav1.GetOptions{})
 		if err != nil {

@@ -29,10 +29,19 @@ limitations under the License.
 // v1alpha1.experimental (apiservice-cabundle.yaml), and a kustomization.yaml
 // that references the base by relative path and adds both.
 //
-// Run again on the same OUTDIR to renew the serving certificate: the CA in
-// OUTDIR is kept (so the caBundle does not change) unless -new-ca is given.
-// ca.key signs certificates kube-apiserver trusts for this API: keep OUTDIR
-// private.
+// It also writes the TLS material of the three-member etcd cluster: an etcd
+// CA (etcd-ca.crt, etcd-ca.key), one server and peer certificate valid for
+// every member <pod>.workloads-etcd[.<NAMESPACE>[.svc[.<domain>]]]
+// (etcd-member.crt, etcd-member.key), a client certificate for
+// workloads-apiserver (etcd-client.crt, etcd-client.key), and the Secrets
+// workloads-etcd-tls and workloads-apiserver-etcd-client holding them
+// (etcd-secrets.yaml).
+//
+// Run again on the same OUTDIR to renew the certificates: the CAs in OUTDIR
+// are kept (so the caBundle does not change, and etcd members with old and
+// new certificates trust each other) unless -new-ca is given. ca.key signs
+// certificates kube-apiserver trusts for this API and etcd-ca.key
+// certificates etcd trusts: keep OUTDIR private.
 package main
 
 import (
@@ -49,6 +58,7 @@ import (
 	"flag"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +76,11 @@ const (
 	caBundlePatch     = "apiservice-cabundle.yaml"
 	servingSecretFile = "serving-secret.yaml"
 	namespaceDir      = "namespace"
+
+	etcdServiceName      = "workloads-etcd"
+	etcdSecretName       = "workloads-etcd-tls"
+	etcdClientSecretName = "workloads-apiserver-etcd-client"
+	etcdSecretsFile      = "etcd-secrets.yaml"
 )
 
 // The RoleBindings the base keeps in kube-system, where the
@@ -148,8 +163,19 @@ func run(o options) error {
 		return err
 	}
 
-	ca, reused, err := loadOrCreateCA(outDir, o.caValidity, o.newCA)
+	ca, reused, err := loadOrCreateCA(outDir, "ca", "workloads-apiserver-ca", o.caValidity, o.newCA)
 	if err != nil {
+		return err
+	}
+	etcdCA, _, err := loadOrCreateCA(outDir, "etcd-ca", "workloads-etcd-ca", o.caValidity, o.newCA)
+	if err != nil {
+		return err
+	}
+	etcd, err := newEtcdCerts(etcdCA, o.namespace, o.clusterDomain, o.certValidity)
+	if err != nil {
+		return err
+	}
+	if err := etcd.write(outDir); err != nil {
 		return err
 	}
 	serving, err := newServingCert(ca, o.namespace, o.clusterDomain, o.certValidity)
@@ -163,7 +189,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	if err := writeOverlay(outDir, baseDir, o.namespace, encodeCert(ca.cert), encodeCert(serving.cert), keyPEM); err != nil {
+	if err := writeOverlay(outDir, baseDir, o.namespace, encodeCert(ca.cert), encodeCert(serving.cert), keyPEM, etcd); err != nil {
 		return err
 	}
 
@@ -204,8 +230,10 @@ func randomSerial() (*big.Int, error) {
 	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 }
 
-func loadOrCreateCA(dir string, validity time.Duration, forceNew bool) (*keyPair, bool, error) {
-	certPath, keyPath := filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
+// loadOrCreateCA loads <name>.crt and <name>.key from dir, or creates a CA
+// with common name cn@<time> there.
+func loadOrCreateCA(dir, name, cn string, validity time.Duration, forceNew bool) (*keyPair, bool, error) {
+	certPath, keyPath := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
 	if !forceNew {
 		ca, err := loadKeyPair(certPath, keyPath)
 		switch {
@@ -232,7 +260,7 @@ func loadOrCreateCA(dir string, validity time.Duration, forceNew bool) (*keyPair
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "workloads-apiserver-ca@" + now.UTC().Format("20060102T150405Z")},
+		Subject:               pkix.Name{CommonName: cn + "@" + now.UTC().Format("20060102T150405Z")},
 		NotBefore:             now.Add(-5 * time.Minute),
 		NotAfter:              now.Add(validity),
 		IsCA:                  true,
@@ -253,6 +281,74 @@ func loadOrCreateCA(dir string, validity time.Duration, forceNew bool) (*keyPair
 }
 
 func newServingCert(ca *keyPair, namespace, clusterDomain string, validity time.Duration) (*keyPair, error) {
+	svc := serviceName + "." + namespace + ".svc"
+	return newLeafCert(ca, svc, []string{serviceName, serviceName + "." + namespace, svc, svc + "." + clusterDomain},
+		nil, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, validity)
+}
+
+// etcdCerts is the TLS material of the etcd cluster.
+type etcdCerts struct {
+	ca, member, client *keyPair
+}
+
+// newEtcdCerts creates the member certificate (server and peer, valid for
+// every pod of the StatefulSet behind the headless Service, by wildcard) and
+// workloads-apiserver's client certificate.
+func newEtcdCerts(ca *keyPair, namespace, clusterDomain string, validity time.Duration) (*etcdCerts, error) {
+	svc := etcdServiceName
+	var names []string
+	for _, n := range []string{svc, svc + "." + namespace, svc + "." + namespace + ".svc", svc + "." + namespace + ".svc." + clusterDomain} {
+		names = append(names, n, "*."+n)
+	}
+	names = append(names, "localhost")
+	member, err := newLeafCert(ca, svc, names, []net.IP{net.ParseIP("127.0.0.1")},
+		[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, validity)
+	if err != nil {
+		return nil, fmt.Errorf("creating the etcd member certificate: %w", err)
+	}
+	client, err := newLeafCert(ca, serviceName, nil, nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, validity)
+	if err != nil {
+		return nil, fmt.Errorf("creating the etcd client certificate: %w", err)
+	}
+	return &etcdCerts{ca: ca, member: member, client: client}, nil
+}
+
+func (e *etcdCerts) write(dir string) error {
+	if err := e.member.write(filepath.Join(dir, "etcd-member.crt"), filepath.Join(dir, "etcd-member.key")); err != nil {
+		return err
+	}
+	return e.client.write(filepath.Join(dir, "etcd-client.crt"), filepath.Join(dir, "etcd-client.key"))
+}
+
+// secrets returns the Secrets of the etcd members and of
+// workloads-apiserver's client certificate.
+func (e *etcdCerts) secrets(namespace string) ([]map[string]any, error) {
+	var out []map[string]any
+	for _, s := range []struct {
+		name string
+		kp   *keyPair
+	}{{etcdSecretName, e.member}, {etcdClientSecretName, e.client}} {
+		keyPEM, err := s.kp.keyPEM()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, map[string]any{
+			"apiVersion": "v1",
+			"kind":       "Secret",
+			"metadata":   map[string]any{"name": s.name, "namespace": namespace},
+			"type":       "kubernetes.io/tls",
+			"data": map[string]any{
+				"ca.crt":  base64.StdEncoding.EncodeToString(encodeCert(e.ca.cert)),
+				"tls.crt": base64.StdEncoding.EncodeToString(encodeCert(s.kp.cert)),
+				"tls.key": base64.StdEncoding.EncodeToString(keyPEM),
+			},
+		})
+	}
+	return out, nil
+}
+
+// newLeafCert creates a key and a certificate signed by ca.
+func newLeafCert(ca *keyPair, cn string, dnsNames []string, ips []net.IP, usages []x509.ExtKeyUsage, validity time.Duration) (*keyPair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -261,7 +357,6 @@ func newServingCert(ca *keyPair, namespace, clusterDomain string, validity time.
 	if err != nil {
 		return nil, err
 	}
-	svc := serviceName + "." + namespace + ".svc"
 	now := time.Now()
 	notAfter := now.Add(validity)
 	if notAfter.After(ca.cert.NotAfter) {
@@ -269,13 +364,14 @@ func newServingCert(ca *keyPair, namespace, clusterDomain string, validity time.
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: svc},
-		DNSNames:              []string{serviceName, serviceName + "." + namespace, svc, svc + "." + clusterDomain},
+		Subject:               pkix.Name{CommonName: cn},
+		DNSNames:              dnsNames,
+		IPAddresses:           ips,
 		NotBefore:             now.Add(-5 * time.Minute),
 		NotAfter:              notAfter,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           usages,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
@@ -412,7 +508,7 @@ func writeFileYAML(path string, header string, v any, perm os.FileMode) error {
 // caBundle patch. For a namespace other than the base's, a nested
 // kustomization in OUTDIR/namespace moves the base there, and the top level
 // moves the kube-system RoleBindings back.
-func writeOverlay(outDir, baseDir, namespace string, caPEM, certPEM, keyPEM []byte) error {
+func writeOverlay(outDir, baseDir, namespace string, caPEM, certPEM, keyPEM []byte, etcd *etcdCerts) error {
 	top := newKustomization()
 	nsDir := filepath.Join(outDir, namespaceDir)
 	if namespace == defaultNamespace {
@@ -465,6 +561,25 @@ func writeOverlay(outDir, baseDir, namespace string, caPEM, certPEM, keyPEM []by
 	if err := writeFileYAML(filepath.Join(outDir, servingSecretFile), generatedHeader, secret, 0o600); err != nil {
 		return err
 	}
+	top.Resources = append(top.Resources, etcdSecretsFile)
+	etcdSecrets, err := etcd.secrets(namespace)
+	if err != nil {
+		return err
+	}
+	var docs []byte
+	for i, secret := range etcdSecrets {
+		data, err := yaml.Marshal(secret)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			docs = append(docs, "---\n"...)
+		}
+		docs = append(docs, data...)
+	}
+	if err := writeFile(filepath.Join(outDir, etcdSecretsFile), append([]byte(generatedHeader), docs...), 0o600); err != nil {
+		return err
+	}
 	top.Patches = append(top.Patches, patch{Path: caBundlePatch})
 
 	caBundle := map[string]any{
@@ -478,6 +593,7 @@ func writeOverlay(outDir, baseDir, namespace string, caPEM, certPEM, keyPEM []by
 	}
 	var header bytes.Buffer
 	header.WriteString(generatedHeader)
-	header.WriteString("# ca.key, tls.key and " + servingSecretFile + " are secrets: keep this directory out of version control.\n")
+	header.WriteString("# ca.key, tls.key, etcd-*.key, " + servingSecretFile + " and " + etcdSecretsFile +
+		" are secrets: keep this directory out of version control.\n")
 	return writeYAML(filepath.Join(outDir, "kustomization.yaml"), header.String(), top)
 }

@@ -20,6 +20,11 @@ limitations under the License.
 // type, then runs until interrupted and tears everything down. With
 // --detach it writes the kubeconfig and returns to the caller (see
 // hack/local-up.sh), which leaves it running in the background.
+//
+// With --ha it starts the production topology instead of one server: three
+// workloads-apiserver replicas behind a loopback test load balancer (playing
+// the Service), a three-member etcd cluster with client and peer TLS, and two
+// leader-elected controller managers.
 package main
 
 import (
@@ -41,15 +46,25 @@ func main() {
 		stateDir = flag.String("state-dir", "_output/local", "directory for the cluster's certificates, data, logs and kubeconfig")
 		nodes    = flag.Int("nodes", 3, "number of kwok nodes")
 		metrics  = flag.Bool("metrics-server", true, "also start metrics-server (needed by autoscalers)")
+		ha       = flag.Bool("ha", false, "start 3 workloads-apiserver replicas behind a load balancer, a 3-member TLS etcd cluster and 2 leader-elected controller managers")
 	)
 	flag.Parse()
-	if err := run(*stateDir, *nodes, *metrics); err != nil {
+	if err := run(*stateDir, *nodes, *metrics, *ha); err != nil {
 		fmt.Fprintf(os.Stderr, "local-up: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(stateDir string, nodes int, metrics bool) error {
+// haGracefulShutdownArgs are the graceful-termination flags of the HA
+// replicas (as in artifacts/deploy/apiserver.yaml).
+var haGracefulShutdownArgs = []string{
+	"--shutdown-delay-duration=3s",
+	"--shutdown-send-retry-after=true",
+	"--shutdown-watch-termination-grace-period=5s",
+	"--goaway-chance=0.001",
+}
+
+func run(stateDir string, nodes int, metrics, ha bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -69,7 +84,7 @@ func run(stateDir string, nodes int, metrics bool) error {
 	logger := framework.LoggerFunc(func(format string, args ...any) {
 		fmt.Printf("[%5.1fs] %s\n", time.Since(started).Seconds(), fmt.Sprintf(format, args...))
 	})
-	cluster, stopCluster, err := framework.Start(ctx, framework.Options{
+	opts := framework.Options{
 		RunDir:                     runDir,
 		KeepRunDir:                 true,
 		Nodes:                      nodes,
@@ -80,7 +95,14 @@ func run(stateDir string, nodes int, metrics bool) error {
 		// clusterrole-aggregation folds the aggregate-to-view/edit/admin
 		// roles of artifacts/deploy into view, edit and admin.
 		Controllers: append(slices.Clone(framework.DefaultControllers), "clusterrole-aggregation"),
-	}, logger)
+	}
+	if ha {
+		opts.WorkloadsEtcdMembers = 3
+		opts.WorkloadsAPIServerReplicas = 3
+		opts.WorkloadsAPIServerArgs = append(opts.WorkloadsAPIServerArgs, haGracefulShutdownArgs...)
+		opts.WorkloadsControllerManagers = 2
+	}
+	cluster, stopCluster, err := framework.Start(ctx, opts, logger)
 	if err != nil {
 		return err
 	}
@@ -124,6 +146,28 @@ registered in kube-apiserver at %s. Logs: %s
 
 `, time.Since(started).Seconds(), cluster.WorkloadsAPIServerURL, cluster.KubeAPIServerURL, cluster.LogDir, kubeconfig, cluster.BinDir)
 
+	if ha {
+		printHA(cluster)
+	}
+
 	<-ctx.Done()
 	return nil
+}
+
+// printHA lists the replicated components and where to find them.
+func printHA(c *framework.Cluster) {
+	fmt.Printf("HA topology (load balancer at %s, a test utility playing the Service):\n", c.LoadBalancer().Addr())
+	for i, u := range c.WorkloadsAPIServerReplicaURLs {
+		fmt.Printf("  workloads-apiserver-%d           %s  log %s\n", i, u, c.LogPath(framework.WorkloadsAPIServerReplicaComponent(i)))
+	}
+	for i, u := range c.WorkloadsEtcdURLs {
+		fmt.Printf("  workloads-etcd-%d                %s  log %s\n", i, u, c.LogPath(framework.WorkloadsEtcdMemberComponent(i)))
+	}
+	for i, port := range c.WorkloadsControllerManagerPorts {
+		fmt.Printf("  workloads-controller-manager-%d  https://127.0.0.1:%d  log %s\n", i, port, c.LogPath(framework.WorkloadsControllerManagerComponent(i)))
+	}
+	fmt.Printf(`  etcd client certificates: --cacert=%s --cert=%s --key=%s
+  the controller-manager leader: kubectl -n %s get lease %s
+
+`, c.PKI.EtcdCACert, c.PKI.EtcdClientCert, c.PKI.EtcdClientKey, framework.DefaultWorkloadsNamespace, framework.WorkloadsControllerManagerLeaseName)
 }

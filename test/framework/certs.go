@@ -59,6 +59,15 @@ type PKI struct {
 
 	// Service-account token signing key pair.
 	ServiceAccountKey, ServiceAccountPub string
+
+	// etcd CA and certificates of the TLS etcd cluster that
+	// Options.WorkloadsEtcdMembers > 1 starts (empty otherwise). Each member
+	// has one certificate for serving clients and peers and for
+	// authenticating to its peers; EtcdClientCert is what workloads-apiserver
+	// (and tests) present to etcd.
+	EtcdCACert, EtcdCAKey           string
+	EtcdMemberCerts, EtcdMemberKeys []string
+	EtcdClientCert, EtcdClientKey   string
 }
 
 type keyPair struct {
@@ -251,4 +260,47 @@ func generatePKI(dir, workloadsNamespace, workloadsService, metricsNamespace, me
 		return nil, err
 	}
 	return p, nil
+}
+
+// generateEtcdPKI adds an etcd CA, one serving/peer certificate per member
+// (valid for 127.0.0.1 and localhost) and a client certificate to p.
+func (p *PKI) generateEtcdPKI(members int) error {
+	path := func(name string) string { return filepath.Join(p.Dir, name) }
+	loopback := []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback}
+	ca, err := newCert(certSpec{commonName: "workloads-test-etcd-ca", isCA: true}, nil)
+	if err != nil {
+		return fmt.Errorf("generating the etcd CA: %w", err)
+	}
+	p.EtcdCACert, p.EtcdCAKey = path("etcd-ca.crt"), path("etcd-ca.key")
+	if err := ca.write(p.EtcdCACert, p.EtcdCAKey); err != nil {
+		return err
+	}
+	p.EtcdMemberCerts, p.EtcdMemberKeys = nil, nil
+	for i := range members {
+		name := fmt.Sprintf("etcd-member-%d", i)
+		kp, err := newCert(certSpec{
+			commonName: name,
+			dnsNames:   []string{"localhost"},
+			ips:        loopback,
+			// Peers present the same certificate as clients of each other.
+			usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		}, ca)
+		if err != nil {
+			return fmt.Errorf("generating %s: %w", name, err)
+		}
+		cert, key := path(name+".crt"), path(name+".key")
+		if err := kp.write(cert, key); err != nil {
+			return err
+		}
+		p.EtcdMemberCerts, p.EtcdMemberKeys = append(p.EtcdMemberCerts, cert), append(p.EtcdMemberKeys, key)
+	}
+	client, err := newCert(certSpec{
+		commonName: "workloads-apiserver-etcd-client",
+		usages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}, ca)
+	if err != nil {
+		return fmt.Errorf("generating the etcd client certificate: %w", err)
+	}
+	p.EtcdClientCert, p.EtcdClientKey = path("etcd-client.crt"), path("etcd-client.key")
+	return client.write(p.EtcdClientCert, p.EtcdClientKey)
 }

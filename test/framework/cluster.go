@@ -82,8 +82,20 @@ type Cluster struct {
 	// WorkloadsEtcdURL is the client URL of workloads-apiserver's dedicated
 	// etcd ("" when it uses its embedded etcd or is not started).
 	WorkloadsEtcdURL string
-	// WorkloadsEtcdDataDir is the data dir of that etcd, or of the embedded one.
+	// WorkloadsEtcdDataDir is the data dir of that etcd, or of the embedded one
+	// (with several members: the parent of one data dir per member).
 	WorkloadsEtcdDataDir string
+	// WorkloadsEtcdURLs are the https:// client URLs of the members of the
+	// workloads etcd cluster (Options.WorkloadsEtcdMembers > 1), else empty.
+	WorkloadsEtcdURLs []string
+	// WorkloadsAPIServerReplicaURLs are where each replica serves
+	// (Options.WorkloadsAPIServerReplicas > 1), else empty; then
+	// WorkloadsAPIServerPort and WorkloadsAPIServerURL are the balancer's.
+	WorkloadsAPIServerReplicaURLs []string
+	// WorkloadsControllerManagerPorts are the secure ports of the
+	// controller managers (Options.WorkloadsControllerManagers > 1), else
+	// empty.
+	WorkloadsControllerManagerPorts []int
 	// WorkloadsAPIServerPort and WorkloadsAPIServerURL are where
 	// workloads-apiserver serves (https://127.0.0.1:<port>). The port is
 	// reserved even when the server is not started by the framework, so a test
@@ -104,6 +116,9 @@ type Cluster struct {
 	ctx        context.Context
 	cancel     context.CancelFunc
 	spawner    *spawner
+
+	workloadsEtcdMetricsURLs []string
+	balancer                 *LoadBalancer
 
 	restConfig       *rest.Config
 	kubeClient       kubernetes.Interface
@@ -158,6 +173,9 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 	began := time.Now()
 	opts = opts.withDefaults()
 	c.opts, c.logger, c.procs = opts, &safeLogger{l: logger}, map[string]*process{}
+	if err := opts.validateHA(); err != nil {
+		return err
+	}
 
 	root, err := RepoRoot()
 	if err != nil {
@@ -206,11 +224,17 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 	if err != nil {
 		return fmt.Errorf("generating certificates: %w", err)
 	}
+	if opts.WorkloadsEtcdMembers > 1 {
+		if err := c.PKI.generateEtcdPKI(opts.WorkloadsEtcdMembers); err != nil {
+			return fmt.Errorf("generating etcd certificates: %w", err)
+		}
+	}
 
-	ports, err := freePorts(11)
+	ports, err := freePorts(11 + opts.haPortCount())
 	if err != nil {
 		return err
 	}
+	ha := opts.splitHAPorts(ports[11:])
 	var (
 		etcdPort, etcdPeerPort         = ports[0], ports[1]
 		apiPort                        = ports[2]
@@ -238,7 +262,20 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 		return err
 	}
 	var workloadsEtcd *process
-	if opts.WorkloadsAPIServer && !opts.WorkloadsEmbeddedEtcd {
+	var etcdMembers []*process
+	if opts.WorkloadsEtcdMembers > 1 {
+		c.WorkloadsEtcdDataDir = filepath.Join(c.RunDir, "workloads-etcd")
+		for i := range opts.WorkloadsEtcdMembers {
+			c.WorkloadsEtcdURLs = append(c.WorkloadsEtcdURLs, "https://127.0.0.1:"+strconv.Itoa(ha.etcdClient[i]))
+			c.workloadsEtcdMetricsURLs = append(c.workloadsEtcdMetricsURLs, "http://127.0.0.1:"+strconv.Itoa(ha.etcdMetrics[i]))
+		}
+		etcdMembers = c.etcdClusterProcesses(ha)
+		for _, p := range etcdMembers {
+			if err := c.startProcess(p); err != nil {
+				return err
+			}
+		}
+	} else if opts.WorkloadsAPIServer && !opts.WorkloadsEmbeddedEtcd {
 		c.WorkloadsEtcdURL = "http://127.0.0.1:" + strconv.Itoa(workloadsEtcdPort)
 		c.WorkloadsEtcdDataDir = filepath.Join(c.RunDir, "workloads-etcd")
 		workloadsEtcd = c.etcdProcess(ComponentWorkloadsEtcd, c.WorkloadsEtcdDataDir, workloadsEtcdPort, wEtcdPeerPt, opts.EtcdArgs)
@@ -253,6 +290,11 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 	}
 	if workloadsEtcd != nil {
 		if err := c.waitEtcd(workloadsEtcd, c.WorkloadsEtcdURL); err != nil {
+			return err
+		}
+	}
+	for i, p := range etcdMembers {
+		if err := c.waitHTTP(p, c.workloadsEtcdMetricsURLs[i]+"/health"); err != nil {
 			return err
 		}
 	}
@@ -300,8 +342,19 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 			return err
 		}
 	}
-	if opts.WorkloadsAPIServer {
-		workloads = c.workloadsAPIServerProcess()
+	var replicas []*process
+	if opts.WorkloadsAPIServerReplicas > 1 {
+		for _, port := range ha.replicas {
+			c.WorkloadsAPIServerReplicaURLs = append(c.WorkloadsAPIServerReplicaURLs, "https://127.0.0.1:"+strconv.Itoa(port))
+		}
+		replicas = c.workloadsAPIServerReplicaProcesses(ha)
+		for _, p := range replicas {
+			if err := c.startProcess(p); err != nil {
+				return err
+			}
+		}
+	} else if opts.WorkloadsAPIServer {
+		workloads = c.workloadsAPIServerProcess(ComponentWorkloadsAPIServer, workloadsPort)
 		if err := c.startProcess(workloads); err != nil {
 			return err
 		}
@@ -353,27 +406,57 @@ func (c *Cluster) start(ctx context.Context, opts Options, logger Logger) (retEr
 			return err
 		}
 	}
+	if len(replicas) > 0 {
+		for i, p := range replicas {
+			if err := c.waitHTTPS(p, "/readyz", c.servingProbeConfig(c.WorkloadsAPIServerReplicaURLs[i])); err != nil {
+				return err
+			}
+		}
+		if err := c.startLoadBalancer(); err != nil {
+			return err
+		}
+		if err := c.RegisterWorkloadsAPIService(c.ctx, workloadsPort); err != nil {
+			return err
+		}
+	}
 	if metrics != nil {
 		if err := c.waitAPIServiceAvailable(c.ctx, MetricsAPIServiceName, metrics); err != nil {
 			return err
 		}
 	}
-	if workloads != nil {
+	if workloads != nil || len(replicas) > 0 {
 		if err := c.waitAPIServiceAvailable(c.ctx, WorkloadsAPIServiceName, workloads); err != nil {
 			return err
 		}
-		c.logger.Logf("framework: workloads-apiserver available at %s (%s)", c.WorkloadsAPIServerURL, time.Since(began).Round(time.Millisecond))
+		c.logger.Logf("framework: workloads-apiserver available at %s (%d replicas, %d etcd members) (%s)", c.WorkloadsAPIServerURL,
+			max(1, len(replicas)), max(1, len(etcdMembers)), time.Since(began).Round(time.Millisecond))
 	}
 	if opts.WorkloadsControllerManager {
 		if !opts.WorkloadsAPIServer {
 			return errors.New("WorkloadsControllerManager requires WorkloadsAPIServer")
 		}
-		wcm := c.workloadsControllerManagerProcess()
-		if err := c.startProcess(wcm); err != nil {
-			return err
-		}
-		if err := c.waitWorkloadsControllerManager(wcm); err != nil {
-			return err
+		if opts.WorkloadsControllerManagers > 1 {
+			c.WorkloadsControllerManagerPorts = ha.controllerManagers
+			c.WorkloadsControllerManagerPort = ha.controllerManagers[0]
+			cms := c.workloadsControllerManagerProcesses(ha)
+			for _, p := range cms {
+				if err := c.startProcess(p); err != nil {
+					return err
+				}
+			}
+			for i, p := range cms {
+				if err := c.waitHTTPS(p, "/healthz", insecureProbeConfig("https://127.0.0.1:"+strconv.Itoa(ha.controllerManagers[i]))); err != nil {
+					return err
+				}
+			}
+		} else {
+			wcm := c.workloadsControllerManagerProcess(ComponentWorkloadsControllerManager, c.WorkloadsControllerManagerPort)
+			if err := c.startProcess(wcm); err != nil {
+				return err
+			}
+			if err := c.waitWorkloadsControllerManager(wcm); err != nil {
+				return err
+			}
 		}
 	}
 	c.logger.Logf("framework: cluster started in %s (run dir %s)", time.Since(began).Round(time.Millisecond), c.RunDir)
@@ -389,17 +472,31 @@ func (c *Cluster) Stop() error {
 		order := append([]string(nil), c.order...)
 		c.mu.Unlock()
 		var wg sync.WaitGroup
-		// Stop clients of the API servers first, then the servers, then etcd.
+		// Stop clients of the API servers first, then the servers, then etcd
+		// (replicated components are <component>-<index>).
 		stages := [][]string{
 			{ComponentWorkloadsControllerManager, ComponentKwok, ComponentKubeScheduler, ComponentKubeControllerManager, ComponentMetricsServer},
 			{ComponentWorkloadsAPIServer, ComponentKubeAPIServer},
 			{ComponentWorkloadsEtcd, ComponentEtcd},
 		}
+		inStage := func(name string, stage []string) bool {
+			for _, s := range stage {
+				if name == s || (strings.HasPrefix(name, s+"-") && isIndex(strings.TrimPrefix(name, s+"-"))) {
+					return true
+				}
+			}
+			return false
+		}
 		stopped := map[string]bool{}
-		for _, stage := range stages {
-			for _, name := range stage {
+		for n, stage := range stages {
+			if n == 1 && c.balancer != nil {
+				// Clients are gone; the balancer would only log the
+				// replicas going away.
+				_ = c.balancer.Close()
+			}
+			for _, name := range order {
 				p := c.process(name)
-				if p == nil {
+				if p == nil || stopped[name] || !inStage(name, stage) {
 					continue
 				}
 				stopped[name] = true
@@ -481,18 +578,18 @@ func (c *Cluster) RestartWorkloadsAPIServer() error {
 	if p == nil {
 		return errors.New("workloads-apiserver was not started by the framework")
 	}
-	p.stop(stopGracePeriod)
+	p.stop(c.opts.WorkloadsAPIServerTerminationGracePeriod)
 	return c.StartWorkloadsAPIServer()
 }
 
 // StopWorkloadsAPIServer stops workloads-apiserver (SIGTERM, then SIGKILL
-// after a grace period).
+// after Options.WorkloadsAPIServerTerminationGracePeriod).
 func (c *Cluster) StopWorkloadsAPIServer() error {
 	p := c.process(ComponentWorkloadsAPIServer)
 	if p == nil {
 		return errors.New("workloads-apiserver was not started by the framework")
 	}
-	p.stop(stopGracePeriod)
+	p.stop(c.opts.WorkloadsAPIServerTerminationGracePeriod)
 	return nil
 }
 
@@ -794,9 +891,14 @@ func (c *Cluster) metricsServerProcess(port int) *process {
 	return c.newProcess(ComponentMetricsServer, c.binary("metrics-server"), append(args, c.opts.MetricsServerArgs...), nil)
 }
 
-func (c *Cluster) workloadsAPIServerProcess() *process {
+func isIndex(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil && s != ""
+}
+
+func (c *Cluster) workloadsAPIServerProcess(name string, port int) *process {
 	args := []string{
-		"--secure-port=" + strconv.Itoa(c.WorkloadsAPIServerPort),
+		"--secure-port=" + strconv.Itoa(port),
 		"--bind-address=127.0.0.1",
 		"--tls-cert-file=" + c.PKI.WorkloadsServingCert,
 		"--tls-private-key-file=" + c.PKI.WorkloadsServingKey,
@@ -805,12 +907,20 @@ func (c *Cluster) workloadsAPIServerProcess() *process {
 		"--authorization-kubeconfig=" + c.KubeconfigPath,
 		"--runtime-config=" + WorkloadsGroup + "/" + WorkloadsVersion + "=true",
 	}
-	if c.opts.WorkloadsEmbeddedEtcd {
+	switch {
+	case c.opts.WorkloadsEmbeddedEtcd:
 		args = append(args, "--etcd-data-dir="+c.WorkloadsEtcdDataDir)
-	} else {
+	case len(c.WorkloadsEtcdURLs) > 0:
+		args = append(args,
+			"--etcd-servers="+strings.Join(c.WorkloadsEtcdURLs, ","),
+			"--etcd-cafile="+c.PKI.EtcdCACert,
+			"--etcd-certfile="+c.PKI.EtcdClientCert,
+			"--etcd-keyfile="+c.PKI.EtcdClientKey,
+		)
+	default:
 		args = append(args, "--etcd-servers="+c.WorkloadsEtcdURL)
 	}
-	return c.newProcess(ComponentWorkloadsAPIServer, c.workloadsAPIServerBinary(), append(args, c.opts.WorkloadsAPIServerArgs...), nil)
+	return c.newProcess(name, c.workloadsAPIServerBinary(), append(args, c.opts.WorkloadsAPIServerArgs...), nil)
 }
 
 // waitWorkloadsControllerManager waits until workloads-controller-manager
@@ -819,14 +929,15 @@ func (c *Cluster) waitWorkloadsControllerManager(p *process) error {
 	return c.waitHTTPS(p, "/healthz", insecureProbeConfig("https://127.0.0.1:"+strconv.Itoa(c.WorkloadsControllerManagerPort)))
 }
 
-func (c *Cluster) workloadsControllerManagerProcess() *process {
+func (c *Cluster) workloadsControllerManagerProcess(name string, port int, extra ...string) *process {
 	args := []string{
 		"--kubeconfig=" + c.KubeconfigPath,
 		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(c.WorkloadsControllerManagerPort),
+		"--secure-port=" + strconv.Itoa(port),
 		c.v(),
 	}
-	return c.newProcess(ComponentWorkloadsControllerManager, c.workloadsControllerManagerBinary(),
+	args = append(args, extra...)
+	return c.newProcess(name, c.workloadsControllerManagerBinary(),
 		append(args, c.opts.WorkloadsControllerManagerArgs...), nil)
 }
 

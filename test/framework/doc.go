@@ -46,6 +46,26 @@ limitations under the License.
 // when the test fails. Every component runs in its own process group and, on
 // Linux, dies with the test binary (Pdeathsig), so a killed test leaks nothing.
 //
+// # The production topology
+//
+// Options.WorkloadsEtcdMembers, WorkloadsAPIServerReplicas and
+// WorkloadsControllerManagers start the HA topology of DESIGN.md on loopback:
+//
+//	framework.Options{WorkloadsAPIServer: true, WorkloadsEtcdMembers: 3,
+//		WorkloadsAPIServerReplicas: 3, WorkloadsControllerManagers: 2}
+//
+// The etcd members use client and peer TLS from the framework PKI
+// (PKI.EtcdCACert, PKI.EtcdMemberCerts, PKI.EtcdClientCert); every replica gets
+// all of them in --etcd-servers. The replicas serve behind LoadBalancer, a
+// test utility (not part of the product) that plays the Service and
+// kube-proxy: round robin over ready replicas, with per-replica connection
+// counts. Tests stop (SIGTERM), kill (SIGKILL) and start single instances
+// (StopWorkloadsAPIServerReplica, KillWorkloadsEtcdMember,
+// KillWorkloadsControllerManager, ...), find the etcd leader
+// (WorkloadsEtcdLeader, with the maintenance Status API) and the leading
+// controller manager (WorkloadsControllerManagerLeader, from the Lease).
+// Instance i logs to <component>-<i>.log.
+//
 // # Simulated pods
 //
 // kwok plays the kubelet. With kwok's stages a scheduled pod becomes Running

@@ -107,6 +107,28 @@ type Options struct {
 	// (default DefaultWorkloadsNamespace).
 	WorkloadsNamespace string
 
+	// WorkloadsEtcdMembers > 1 runs workloads-apiserver's dedicated etcd as a
+	// cluster of that many members (3 for the production topology) on
+	// distinct loopback ports, with client and peer TLS from the framework
+	// PKI (PKI.EtcdCACert, PKI.EtcdMemberCerts, PKI.EtcdClientCert);
+	// workloads-apiserver gets every member in --etcd-servers (https://) and
+	// --etcd-cafile/--etcd-certfile/--etcd-keyfile. 0 or 1: one plain-HTTP
+	// member. Not with WorkloadsEmbeddedEtcd.
+	WorkloadsEtcdMembers int
+	// WorkloadsAPIServerReplicas > 1 runs that many workloads-apiserver
+	// replicas on the same etcd, behind a loopback TCP LoadBalancer (a test
+	// utility playing the Service and kube-proxy) whose port is
+	// WorkloadsAPIServerPort and the APIService's Service port. 0 or 1: one
+	// server, no balancer. Not with WorkloadsEmbeddedEtcd.
+	WorkloadsAPIServerReplicas int
+	// WorkloadsAPIServerTerminationGracePeriod is how long a replica gets
+	// after SIGTERM before it is killed, as terminationGracePeriodSeconds
+	// (default 60s with replicas, else 10s).
+	WorkloadsAPIServerTerminationGracePeriod time.Duration
+	// LoadBalancerProbeInterval is how often the balancer probes each
+	// replica's /readyz (default 500ms).
+	LoadBalancerProbeInterval time.Duration
+
 	// WorkloadsControllerManager starts workloads-controller-manager once the
 	// APIService is available (requires WorkloadsAPIServer).
 	WorkloadsControllerManager bool
@@ -115,6 +137,11 @@ type Options struct {
 	WorkloadsControllerManagerBinary string
 	// WorkloadsControllerManagerArgs are appended to its flags.
 	WorkloadsControllerManagerArgs []string
+	// WorkloadsControllerManagers > 1 runs that many leader-elected
+	// instances (implies WorkloadsControllerManager), each on its own secure
+	// port, with the Lease in WorkloadsNamespace
+	// (see Cluster.WorkloadsControllerManagerLeader).
+	WorkloadsControllerManagers int
 
 	// Extra flags appended to each upstream component's command line (a flag
 	// given here overrides the framework's value). kube-controller-manager
@@ -157,6 +184,9 @@ const (
 	MetricsAPIServiceName = "v1beta1.metrics.k8s.io"
 
 	defaultStartTimeout = 90 * time.Second
+	// defaultReplicaGracePeriod is the terminationGracePeriodSeconds of a
+	// workloads-apiserver replica: it covers the graceful-shutdown delays.
+	defaultReplicaGracePeriod = 60 * time.Second
 
 	// kubeControllerManagerQPS is kube-controller-manager's --kube-api-qps
 	// (burst twice that); override with KubeControllerManagerArgs.
@@ -187,6 +217,15 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.WorkloadsNamespace == "" {
 		out.WorkloadsNamespace = DefaultWorkloadsNamespace
+	}
+	if out.WorkloadsControllerManagers > 1 {
+		out.WorkloadsControllerManager = true
+	}
+	if out.WorkloadsAPIServerTerminationGracePeriod <= 0 {
+		out.WorkloadsAPIServerTerminationGracePeriod = stopGracePeriod
+		if out.WorkloadsAPIServerReplicas > 1 {
+			out.WorkloadsAPIServerTerminationGracePeriod = defaultReplicaGracePeriod
+		}
 	}
 	return out
 }

@@ -24,8 +24,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
@@ -63,11 +65,39 @@ const EtcdPathPrefix = "/registry/experimental"
 // --etcd-servers nor --etcd-data-dir is given.
 const DefaultEtcdDataDir = "workloads-apiserver.etcd"
 
+// Graceful termination defaults. They differ from k8s.io/apiserver's (which
+// stop listening the moment the process is told to stop) so that a rolling
+// restart of several replicas behind a Service is invisible to clients:
+//
+//   - for DefaultShutdownDelay after SIGTERM the server keeps serving every
+//     request while /readyz fails, so the endpoints and the load balancer
+//     stop sending it new traffic;
+//   - then requests that still arrive get 429 with Retry-After and
+//     "Connection: close" (--shutdown-send-retry-after) instead of a refused
+//     connection, and client-go retries them on another replica;
+//   - open watches are ended at that point, within at most
+//     DefaultShutdownWatchTerminationGracePeriod, so watchers re-establish
+//     them elsewhere and the process exits promptly instead of waiting for
+//     the watches' own timeouts.
+//
+// A pod's terminationGracePeriodSeconds must exceed the delay plus the
+// watch grace period plus the longest non-watch request (--request-timeout).
+const (
+	DefaultShutdownDelay                       = 5 * time.Second
+	DefaultShutdownWatchTerminationGracePeriod = 5 * time.Second
+	// DefaultGoawayChance is what kube-apiserver documents as a starting
+	// point for servers behind a load balancer.
+	DefaultGoawayChance = 0.001
+)
+
 // Options holds every flag of workloads-apiserver.
 type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
-	APIEnablement      *genericoptions.APIEnablementOptions
-	Logs               *logsapi.LoggingConfiguration
+	// ServerRun holds the request limits, timeouts and graceful
+	// termination settings of the generic server.
+	ServerRun     *genericoptions.ServerRunOptions
+	APIEnablement *genericoptions.APIEnablementOptions
+	Logs          *logsapi.LoggingConfiguration
 	// ComponentGlobalsRegistry holds the effective version and feature gates.
 	ComponentGlobalsRegistry basecompatibility.ComponentGlobalsRegistry
 
@@ -90,12 +120,18 @@ func NewOptions(out, errOut io.Writer) *Options {
 			EtcdPathPrefix,
 			apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
 		),
+		ServerRun:                genericoptions.NewServerRunOptions(),
 		APIEnablement:            genericoptions.NewAPIEnablementOptions(),
 		Logs:                     logsapi.NewLoggingConfiguration(),
 		ComponentGlobalsRegistry: compatibility.DefaultComponentGlobalsRegistry,
 		StdOut:                   out,
 		StdErr:                   errOut,
 	}
+	o.ServerRun.ComponentGlobalsRegistry = o.ComponentGlobalsRegistry
+	o.ServerRun.ShutdownDelayDuration = DefaultShutdownDelay
+	o.ServerRun.ShutdownSendRetryAfter = true
+	o.ServerRun.ShutdownWatchTerminationGracePeriod = DefaultShutdownWatchTerminationGracePeriod
+	o.ServerRun.GoawayChance = DefaultGoawayChance
 	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
 	// As kube-apiserver: protobuf in etcd (--storage-media-type) is smaller
@@ -108,6 +144,8 @@ func NewOptions(out, errOut io.Writer) *Options {
 func (o *Options) Flags() cliflag.NamedFlagSets {
 	var fss cliflag.NamedFlagSets
 	ro := o.RecommendedOptions
+
+	o.addServerRunFlags(fss.FlagSet("generic"))
 
 	etcdFlags := fss.FlagSet("etcd")
 	ro.Etcd.AddFlags(etcdFlags)
@@ -132,6 +170,40 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	o.ComponentGlobalsRegistry.AddFlags(fss.FlagSet("feature gates"))
 	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
 	return fss
+}
+
+// addServerRunFlags adds the flags of the generic server (request limits,
+// timeouts, graceful termination) to fs. ServerRunOptions also registers the
+// component-globals flags (--feature-gates, --emulated-version, ...), which
+// this command lists in their own section, so those are left out here.
+func (o *Options) addServerRunFlags(fs *pflag.FlagSet) {
+	all := pflag.NewFlagSet("generic", pflag.ContinueOnError)
+	o.ServerRun.AddUniversalFlags(all)
+	componentGlobals := pflag.NewFlagSet("component globals", pflag.ContinueOnError)
+	o.ComponentGlobalsRegistry.AddFlags(componentGlobals)
+	all.VisitAll(func(f *pflag.Flag) {
+		if componentGlobals.Lookup(f.Name) == nil {
+			fs.AddFlag(f)
+		}
+	})
+	if f := fs.Lookup("goaway-chance"); f != nil {
+		f.Usage += fmt.Sprintf(" workloads-apiserver defaults to %g: kube-apiserver reaches it over pooled HTTP/2 "+
+			"connections through a Service, and an occasional GOAWAY makes those connections spread over all "+
+			"replicas again after a rolling restart or scale-up. The in-flight requests of a connection are not affected. "+
+			"Set 0 when running a single replica without a load balancer.", DefaultGoawayChance)
+	}
+	if f := fs.Lookup("shutdown-delay-duration"); f != nil {
+		f.Usage += fmt.Sprintf(" workloads-apiserver defaults to %s so that a replica leaves the Service endpoints "+
+			"before it stops accepting requests.", DefaultShutdownDelay)
+	}
+	if f := fs.Lookup("shutdown-send-retry-after"); f != nil {
+		f.Usage += " workloads-apiserver defaults to true: requests that reach a stopping replica are retried by clients instead of failing."
+	}
+	if f := fs.Lookup("shutdown-watch-termination-grace-period"); f != nil {
+		f.Usage += fmt.Sprintf(" Watches are ended when the shutdown delay has passed, so that clients re-establish them on "+
+			"another replica. workloads-apiserver defaults to %s; 0 keeps k8s.io/apiserver's behaviour of not ending them.",
+			DefaultShutdownWatchTerminationGracePeriod)
+	}
 }
 
 // NewCommand returns the workloads-apiserver command.
@@ -217,8 +289,10 @@ func (o *Options) Validate(args []string) error {
 			"workloads-apiserver reads namespaces and delegates authentication and authorization to kube-apiserver"))
 	}
 	errs = append(errs, o.RecommendedOptions.Validate()...)
+	// ServerRun also validates the component globals (feature gates and
+	// emulated version).
+	errs = append(errs, o.ServerRun.Validate()...)
 	errs = append(errs, o.APIEnablement.Validate(apiserver.Scheme)...)
-	errs = append(errs, o.ComponentGlobalsRegistry.Validate()...)
 	return utilerrors.NewAggregate(errs)
 }
 
@@ -252,8 +326,11 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	serverConfig.OpenAPIV3Config.Info.Title = "workloads-apiserver"
 	serverConfig.OpenAPIV3Config.Info.Version = v1alpha1.SchemeGroupVersion.Version
 
-	serverConfig.FeatureGate = o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
-	serverConfig.EffectiveVersion = o.ComponentGlobalsRegistry.EffectiveVersionFor(basecompatibility.DefaultKubeComponent)
+	// ServerRun also sets the feature gate and effective version from the
+	// component globals.
+	if err := o.ServerRun.ApplyTo(&serverConfig.Config); err != nil {
+		return nil, err
+	}
 
 	codec, err := storageCodec(o.RecommendedOptions.Etcd.DefaultStorageMediaType)
 	if err != nil {

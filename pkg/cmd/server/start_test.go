@@ -21,7 +21,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	genericapiserver "k8s.io/apiserver/pkg/server"
 	basecompatibility "k8s.io/component-base/compatibility"
 	logsapi "k8s.io/component-base/logs/api/v1"
 )
@@ -50,6 +53,35 @@ func TestValidate(t *testing.T) {
 			desc:    "unknown group in runtime-config",
 			flags:   []string{"--kubeconfig=/dev/null", "--runtime-config=apps/v1=true"},
 			wantErr: "unknown api groups apps/v1",
+		},
+		{
+			desc:  "graceful termination tuned",
+			flags: []string{"--kubeconfig=/dev/null", "--shutdown-delay-duration=20s", "--shutdown-send-retry-after=false", "--shutdown-watch-termination-grace-period=0s", "--goaway-chance=0"},
+		},
+		{
+			desc:    "negative shutdown delay",
+			flags:   []string{"--kubeconfig=/dev/null", "--shutdown-delay-duration=-1s"},
+			wantErr: "--shutdown-delay-duration can not be negative",
+		},
+		{
+			desc:    "negative watch termination grace period",
+			flags:   []string{"--kubeconfig=/dev/null", "--shutdown-watch-termination-grace-period=-1s"},
+			wantErr: "shutdown-watch-termination-grace-period, if provided, can not be a negative value",
+		},
+		{
+			desc:    "goaway chance above the maximum",
+			flags:   []string{"--kubeconfig=/dev/null", "--goaway-chance=0.5"},
+			wantErr: "--goaway-chance can not be less than 0 or greater than 0.02",
+		},
+		{
+			desc:    "negative request timeout",
+			flags:   []string{"--kubeconfig=/dev/null", "--request-timeout=-1s"},
+			wantErr: "--request-timeout can not be negative",
+		},
+		{
+			desc:    "negative in-flight limit",
+			flags:   []string{"--kubeconfig=/dev/null", "--max-mutating-requests-inflight=-1"},
+			wantErr: "--max-mutating-requests-inflight can not be negative",
 		},
 		{
 			desc:    "positional arguments",
@@ -83,6 +115,91 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// parseFlags returns options with flags applied.
+func parseFlags(t *testing.T, flags ...string) *Options {
+	t.Helper()
+	o := NewOptions(&bytes.Buffer{}, &bytes.Buffer{})
+	fss := o.Flags()
+	fs := fss.FlagSet("all")
+	for _, f := range fss.FlagSets {
+		fs.AddFlagSet(f)
+	}
+	if err := fs.Parse(flags); err != nil {
+		t.Fatalf("parsing flags: %v", err)
+	}
+	return o
+}
+
+// runSettings are the server run settings TestServerRunDefaults checks.
+type runSettings struct {
+	ShutdownDelay       time.Duration
+	SendRetryAfter      bool
+	WatchGracePeriod    time.Duration
+	GoawayChance        float64
+	RequestTimeout      time.Duration
+	MinRequestTimeout   int
+	MaxRequestsInFlight int
+	MaxMutatingInFlight int
+}
+
+func TestServerRunDefaults(t *testing.T) {
+	testCases := []struct {
+		desc  string
+		flags []string
+		want  runSettings
+	}{
+		{
+			desc: "defaults make a graceful restart invisible behind a load balancer",
+			want: runSettings{
+				ShutdownDelay:       5 * time.Second,
+				SendRetryAfter:      true,
+				WatchGracePeriod:    5 * time.Second,
+				GoawayChance:        0.001,
+				RequestTimeout:      time.Minute,
+				MinRequestTimeout:   1800,
+				MaxRequestsInFlight: 400,
+				MaxMutatingInFlight: 200,
+			},
+		},
+		{
+			desc: "flags override the defaults",
+			flags: []string{"--shutdown-delay-duration=30s", "--shutdown-send-retry-after=false",
+				"--shutdown-watch-termination-grace-period=0s", "--goaway-chance=0.02", "--request-timeout=2m",
+				"--min-request-timeout=300", "--max-requests-inflight=10", "--max-mutating-requests-inflight=5"},
+			want: runSettings{
+				ShutdownDelay:       30 * time.Second,
+				GoawayChance:        0.02,
+				RequestTimeout:      2 * time.Minute,
+				MinRequestTimeout:   300,
+				MaxRequestsInFlight: 10,
+				MaxMutatingInFlight: 5,
+			},
+		},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.desc, func(t *testing.T) {
+			o := parseFlags(t, tc.flags...)
+			c := genericapiserver.NewConfig(serializer.CodecFactory{})
+			if err := o.ServerRun.ApplyTo(c); err != nil {
+				t.Fatalf("applying: %v", err)
+			}
+			got := runSettings{
+				ShutdownDelay:       c.ShutdownDelayDuration,
+				SendRetryAfter:      c.ShutdownSendRetryAfter,
+				WatchGracePeriod:    c.ShutdownWatchTerminationGracePeriod,
+				GoawayChance:        c.GoawayChance,
+				RequestTimeout:      c.RequestTimeout,
+				MinRequestTimeout:   c.MinRequestTimeout,
+				MaxRequestsInFlight: c.MaxRequestsInFlight,
+				MaxMutatingInFlight: c.MaxMutatingRequestsInFlight,
+			}
+			if got != tc.want {
+				t.Errorf("applied config\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestCompleteRejectsDataDirWithServers(t *testing.T) {
 	o := NewOptions(&bytes.Buffer{}, &bytes.Buffer{})
 	o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{"http://127.0.0.1:2379"}
@@ -101,7 +218,10 @@ func TestHelpIsGrouped(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"Etcd flags:", "Secure serving flags:", "Authentication flags:", "API enablement flags:", "--runtime-config", "--etcd-data-dir"} {
+	for _, section := range []string{"Etcd flags:", "Secure serving flags:", "Authentication flags:", "API enablement flags:", "--runtime-config", "--etcd-data-dir",
+		"Generic flags:", "--shutdown-delay-duration", "--shutdown-send-retry-after", "--shutdown-watch-termination-grace-period",
+		"--request-timeout", "--max-requests-inflight", "--max-mutating-requests-inflight", "--goaway-chance", "--min-request-timeout",
+		"pooled HTTP/2", "--feature-gates"} {
 		if !strings.Contains(out.String(), section) {
 			t.Errorf("--help output lacks %q", section)
 		}
