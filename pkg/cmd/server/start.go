@@ -352,7 +352,9 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		if rh := serverConfig.Authentication.RequestHeaderConfig; rh != nil {
 			requestHeaderCA = rh.CAContentProvider
 		}
-		serverConfig.AddReadyzChecks(authenticationCAsLoaded(client, serverConfig.SecureServing.ClientCA, requestHeaderCA))
+		ready := newAuthenticationReadiness(client, serverConfig.SecureServing.ClientCA, requestHeaderCA)
+		serverConfig.AddReadyzChecks(ready.ReadyzCheck())
+		serverConfig.BuildHandlerChainFunc = buildHandlerChain(ready)
 	}
 	return &apiserver.Config{GenericConfig: serverConfig}, nil
 }
