@@ -293,6 +293,9 @@ func (o *Options) Validate(args []string) error {
 	// emulated version).
 	errs = append(errs, o.ServerRun.Validate()...)
 	errs = append(errs, o.APIEnablement.Validate(apiserver.Scheme)...)
+	if _, err := parseEtcdServersOverrides(o.RecommendedOptions.Etcd.EtcdServersOverrides); err != nil {
+		errs = append(errs, err)
+	}
 	return utilerrors.NewAggregate(errs)
 }
 
@@ -340,6 +343,19 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
+	// Replace the REST options of the recommended options, which store
+	// everything in --etcd-servers, with ones that honour
+	// --etcd-servers-overrides.
+	overrides, err := parseEtcdServersOverrides(o.RecommendedOptions.Etcd.EtcdServersOverrides)
+	if err != nil {
+		return nil, err
+	}
+	storageConfig := o.RecommendedOptions.Etcd.StorageConfig
+	if storageConfig.StorageObjectCountTracker == nil {
+		storageConfig.StorageObjectCountTracker = serverConfig.StorageObjectCountTracker
+	}
+	serverConfig.RESTOptionsGetter = o.RecommendedOptions.Etcd.CreateRESTOptionsGetter(
+		newStorageFactory(storageConfig, overrides), serverConfig.ResourceTransformers)
 	if err := o.APIEnablement.ApplyTo(&serverConfig.Config, apiserver.DefaultAPIResourceConfig(), apiserver.Scheme); err != nil {
 		return nil, err
 	}

@@ -38,12 +38,21 @@ import (
 type testServer struct {
 	Config *rest.Config
 	Client clientset.Interface
+	// EtcdURL is the client URL of the server's embedded etcd.
+	EtcdURL string
 }
 
 // startServer runs the server with the given --runtime-config entries on a
 // fresh embedded etcd, with authentication, authorization and admission
 // off (they delegate to kube-apiserver, which the e2e suite covers).
 func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
+	t.Helper()
+	return startServerWithOptions(t, runtimeConfig, nil)
+}
+
+// startServerWithOptions is startServer with a chance to change the options
+// before they are completed.
+func startServerWithOptions(t *testing.T, runtimeConfig map[string]string, modify func(*server.Options)) *testServer {
 	t.Helper()
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(ctx)
@@ -64,6 +73,9 @@ func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
 	o.RecommendedOptions.SecureServing.BindPort = port
 	for k, v := range runtimeConfig {
 		o.APIEnablement.RuntimeConfig[k] = v
+	}
+	if modify != nil {
+		modify(o)
 	}
 
 	if err := o.Complete(ctx); err != nil {
@@ -110,5 +122,5 @@ func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
 	if err != nil {
 		t.Fatalf("server not ready: %v", err)
 	}
-	return &testServer{Config: restConfig, Client: client}
+	return &testServer{Config: restConfig, Client: client, EtcdURL: o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList[0]}
 }
