@@ -18,6 +18,7 @@ package server
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,11 +27,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/klog/v2"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registryutil"
 )
 
 // authenticationNotReadyRetryAfterSeconds is the Retry-After of the 503
@@ -56,7 +60,7 @@ type authenticationReadyChecker interface {
 // wrong. Requests that do authenticate, health endpoints and everything once
 // authentication is ready go on unchanged.
 func withAuthenticationReady(handler http.Handler, authn authenticator.Request, ready authenticationReadyChecker, serializer runtime.NegotiatedSerializer) http.Handler {
-	if authn == nil || ready == nil {
+	if authn == nil {
 		return handler
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -100,11 +104,28 @@ func isHealthPath(path string) bool {
 	return false
 }
 
+// withPatchType records the patch type of PATCH requests in their context,
+// so that errors applying the patch can say what kind of patch is wrong.
+func withPatchType(handler http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPatch {
+			contentType, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+			req = req.WithContext(registryutil.WithPatchType(req.Context(), types.PatchType(contentType)))
+		}
+		handler.ServeHTTP(w, req)
+	})
+}
+
 // buildHandlerChain returns k8s.io/apiserver's handler chain, wrapped so
-// that no request is wrongly forbidden before authentication is ready.
+// that no request is wrongly forbidden before authentication is ready
+// (when ready is set) and patch errors can name the patch type.
 func buildHandlerChain(ready authenticationReadyChecker) func(http.Handler, *genericapiserver.Config) http.Handler {
 	return func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		handler := genericapiserver.DefaultBuildHandlerChain(apiHandler, c)
-		return withAuthenticationReady(handler, c.Authentication.Authenticator, ready, c.Serializer)
+		handler = withPatchType(handler)
+		if ready != nil {
+			handler = withAuthenticationReady(handler, c.Authentication.Authenticator, ready, c.Serializer)
+		}
+		return handler
 	}
 }

@@ -51,6 +51,7 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/apiserver"
 	"github.com/kube-experimental/workloads-apiserver/pkg/embeddedetcd"
 	generatedopenapi "github.com/kube-experimental/workloads-apiserver/pkg/generated/openapi"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registryutil"
 )
 
 func init() {
@@ -345,7 +346,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	}
 	// Replace the REST options of the recommended options, which store
 	// everything in --etcd-servers, with ones that honour
-	// --etcd-servers-overrides.
+	// --etcd-servers-overrides and answer errors the client caused with 4xx.
 	overrides, err := parseEtcdServersOverrides(o.RecommendedOptions.Etcd.EtcdServersOverrides)
 	if err != nil {
 		return nil, err
@@ -354,11 +355,12 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if storageConfig.StorageObjectCountTracker == nil {
 		storageConfig.StorageObjectCountTracker = serverConfig.StorageObjectCountTracker
 	}
-	serverConfig.RESTOptionsGetter = o.RecommendedOptions.Etcd.CreateRESTOptionsGetter(
-		newStorageFactory(storageConfig, overrides), serverConfig.ResourceTransformers)
+	serverConfig.RESTOptionsGetter = registryutil.WithClientErrors(o.RecommendedOptions.Etcd.CreateRESTOptionsGetter(
+		newStorageFactory(storageConfig, overrides), serverConfig.ResourceTransformers))
 	if err := o.APIEnablement.ApplyTo(&serverConfig.Config, apiserver.DefaultAPIResourceConfig(), apiserver.Scheme); err != nil {
 		return nil, err
 	}
+	var ready authenticationReadyChecker
 	if serverConfig.ClientConfig != nil && serverConfig.SecureServing != nil {
 		client, err := kubernetes.NewForConfig(serverConfig.ClientConfig)
 		if err != nil {
@@ -368,10 +370,11 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		if rh := serverConfig.Authentication.RequestHeaderConfig; rh != nil {
 			requestHeaderCA = rh.CAContentProvider
 		}
-		ready := newAuthenticationReadiness(client, serverConfig.SecureServing.ClientCA, requestHeaderCA)
-		serverConfig.AddReadyzChecks(ready.ReadyzCheck())
-		serverConfig.BuildHandlerChainFunc = buildHandlerChain(ready)
+		authnReadiness := newAuthenticationReadiness(client, serverConfig.SecureServing.ClientCA, requestHeaderCA)
+		serverConfig.AddReadyzChecks(authnReadiness.ReadyzCheck())
+		ready = authnReadiness
 	}
+	serverConfig.BuildHandlerChainFunc = buildHandlerChain(ready)
 	return &apiserver.Config{GenericConfig: serverConfig}, nil
 }
 
