@@ -54,6 +54,23 @@ func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
 // before they are completed.
 func startServerWithOptions(t *testing.T, runtimeConfig map[string]string, modify func(*server.Options)) *testServer {
 	t.Helper()
+	s := launchServer(t, runtimeConfig, modify)
+	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		result := s.Client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx)
+		var code int
+		result.StatusCode(&code)
+		return code == 200, nil
+	})
+	if err != nil {
+		t.Fatalf("server not ready: %v", err)
+	}
+	return s
+}
+
+// launchServer is startServerWithOptions without waiting for the server to
+// be ready.
+func launchServer(t *testing.T, runtimeConfig map[string]string, modify func(*server.Options)) *testServer {
+	t.Helper()
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(ctx)
 
@@ -63,6 +80,9 @@ func startServerWithOptions(t *testing.T, runtimeConfig map[string]string, modif
 	o.RecommendedOptions.CoreAPI = nil
 	o.RecommendedOptions.Admission = nil
 	o.RecommendedOptions.Features.EnablePriorityAndFairness = false
+	// Stop at once when the test ends; TestGracefulShutdownWithOpenWatch
+	// covers the graceful termination defaults.
+	o.ServerRun.ShutdownDelayDuration = 0
 	o.EtcdDataDir = t.TempDir()
 	o.RecommendedOptions.SecureServing.BindAddress = net.ParseIP("127.0.0.1")
 	o.RecommendedOptions.SecureServing.ServerCert.CertDirectory = t.TempDir()
@@ -112,15 +132,6 @@ func startServerWithOptions(t *testing.T, runtimeConfig map[string]string, modif
 	client, err := clientset.NewForConfig(restConfig)
 	if err != nil {
 		t.Fatal(err)
-	}
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		result := client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx)
-		var code int
-		result.StatusCode(&code)
-		return code == 200, nil
-	})
-	if err != nil {
-		t.Fatalf("server not ready: %v", err)
 	}
 	return &testServer{Config: restConfig, Client: client, EtcdURL: o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList[0]}
 }
