@@ -150,6 +150,11 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 
 	etcdFlags := fss.FlagSet("etcd")
 	ro.Etcd.AddFlags(etcdFlags)
+	if f := etcdFlags.Lookup("etcd-servers-overrides"); f != nil {
+		f.Usage += " The resources are experimental/<resource>; for example " +
+			"experimental/jobs#https://etcd-jobs-0:2379;https://etcd-jobs-1:2379 keeps Jobs in an etcd cluster of their own, " +
+			"reached with the same TLS flags as --etcd-servers."
+	}
 	etcdFlags.StringVar(&o.EtcdDataDir, "etcd-data-dir", o.EtcdDataDir, ""+
 		"Directory of the embedded single-member etcd that is started when --etcd-servers is empty. "+
 		"For development; use an etcd cluster in production. Default: "+DefaultEtcdDataDir+" in the working directory.")
