@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,44 +36,96 @@ const (
 	authenticationConfigMapName      = "extension-apiserver-authentication"
 )
 
-// authenticationCAsLoaded is a readyz check that fails until the client CA
-// and the front-proxy (request-header) CA that kube-apiserver publishes in
+// authenticationReadiness knows whether the client CA and the front-proxy
+// (request-header) CA that kube-apiserver publishes in
 // kube-system/extension-apiserver-authentication are in use by this server.
 //
 // k8s.io/apiserver fills the client CA from an informer that syncs only after
 // the server starts serving; until then every request, including the ones
-// kube-apiserver proxies, authenticates as system:anonymous and is forbidden.
-// A server that says it is ready must not answer that way, so readiness waits
-// for the bundles. Once both are loaded the check passes for good: the
-// bundles are only ever replaced, never emptied.
-func authenticationCAsLoaded(client kubernetes.Interface, clientCA, requestHeaderCA dynamiccertificates.CAContentProvider) healthz.HealthChecker {
-	var loaded atomic.Bool
-	return healthz.NamedCheck("authentication-ca", func(r *http.Request) error {
-		if loaded.Load() {
-			return nil
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		cm, err := client.CoreV1().ConfigMaps(authenticationConfigMapNamespace).Get(ctx, authenticationConfigMapName, metav1.GetOptions{})
-		if err != nil {
-			return fmt.Errorf("reading %s/%s: %w", authenticationConfigMapNamespace, authenticationConfigMapName, err)
-		}
-		for _, want := range []struct {
-			key      string
-			provider dynamiccertificates.CAContentProvider
-		}{
-			{"client-ca-file", clientCA},
-			{"requestheader-client-ca-file", requestHeaderCA},
-		} {
-			bundle := strings.TrimSpace(cm.Data[want.key])
-			if bundle == "" || want.provider == nil {
-				continue
-			}
-			if !strings.Contains(string(want.provider.CurrentCABundleContent()), bundle) {
-				return fmt.Errorf("%s from %s/%s is not loaded yet", want.key, authenticationConfigMapNamespace, authenticationConfigMapName)
-			}
-		}
-		loaded.Store(true)
+// kube-apiserver proxies, authenticates as system:anonymous and would be
+// forbidden. Once both bundles are loaded the server stays ready for good:
+// the bundles are only ever replaced, never emptied.
+type authenticationReadiness struct {
+	client                    kubernetes.Interface
+	clientCA, requestHeaderCA dynamiccertificates.CAContentProvider
+
+	loaded atomic.Bool
+
+	// mu serialises rechecks; lastRecheck throttles them.
+	mu          sync.Mutex
+	lastRecheck time.Time
+}
+
+// recheckInterval is how often recheck asks kube-apiserver at most.
+const recheckInterval = time.Second
+
+func newAuthenticationReadiness(client kubernetes.Interface, clientCA, requestHeaderCA dynamiccertificates.CAContentProvider) *authenticationReadiness {
+	return &authenticationReadiness{client: client, clientCA: clientCA, requestHeaderCA: requestHeaderCA}
+}
+
+// Loaded reports whether both bundles were found loaded.
+func (a *authenticationReadiness) Loaded() bool {
+	return a.loaded.Load()
+}
+
+// Recheck checks again unless a check is under way or one ran less than
+// recheckInterval ago, and reports whether the bundles are loaded. It lets
+// the handler chain learn about readiness without waiting for a /readyz
+// probe, without a lookup per request.
+func (a *authenticationReadiness) Recheck(ctx context.Context) bool {
+	if a.loaded.Load() {
+		return true
+	}
+	if !a.mu.TryLock() {
+		return false
+	}
+	defer a.mu.Unlock()
+	if time.Since(a.lastRecheck) < recheckInterval {
+		return false
+	}
+	a.lastRecheck = time.Now()
+	return a.check(ctx) == nil
+}
+
+// check reads the configmap and compares its bundles with the loaded ones.
+func (a *authenticationReadiness) check(ctx context.Context) error {
+	if a.loaded.Load() {
 		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cm, err := a.client.CoreV1().ConfigMaps(authenticationConfigMapNamespace).Get(ctx, authenticationConfigMapName, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("reading %s/%s: %w", authenticationConfigMapNamespace, authenticationConfigMapName, err)
+	}
+	for _, want := range []struct {
+		key      string
+		provider dynamiccertificates.CAContentProvider
+	}{
+		{"client-ca-file", a.clientCA},
+		{"requestheader-client-ca-file", a.requestHeaderCA},
+	} {
+		bundle := strings.TrimSpace(cm.Data[want.key])
+		if bundle == "" || want.provider == nil {
+			continue
+		}
+		if !strings.Contains(string(want.provider.CurrentCABundleContent()), bundle) {
+			return fmt.Errorf("%s from %s/%s is not loaded yet", want.key, authenticationConfigMapNamespace, authenticationConfigMapName)
+		}
+	}
+	a.loaded.Store(true)
+	return nil
+}
+
+// ReadyzCheck is a readyz check that fails until the bundles are loaded: a
+// server that says it is ready must not answer with wrong 403s.
+func (a *authenticationReadiness) ReadyzCheck() healthz.HealthChecker {
+	return healthz.NamedCheck("authentication-ca", func(r *http.Request) error {
+		return a.check(r.Context())
 	})
+}
+
+// authenticationCAsLoaded is the readyz check of a new authenticationReadiness.
+func authenticationCAsLoaded(client kubernetes.Interface, clientCA, requestHeaderCA dynamiccertificates.CAContentProvider) healthz.HealthChecker {
+	return newAuthenticationReadiness(client, clientCA, requestHeaderCA).ReadyzCheck()
 }

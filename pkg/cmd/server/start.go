@@ -51,6 +51,7 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/apiserver"
 	"github.com/kube-experimental/workloads-apiserver/pkg/embeddedetcd"
 	generatedopenapi "github.com/kube-experimental/workloads-apiserver/pkg/generated/openapi"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registryutil"
 )
 
 func init() {
@@ -149,6 +150,11 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 
 	etcdFlags := fss.FlagSet("etcd")
 	ro.Etcd.AddFlags(etcdFlags)
+	if f := etcdFlags.Lookup("etcd-servers-overrides"); f != nil {
+		f.Usage += " The resources are experimental/<resource>; for example " +
+			"experimental/jobs#https://etcd-jobs-0:2379;https://etcd-jobs-1:2379 keeps Jobs in an etcd cluster of their own, " +
+			"reached with the same TLS flags as --etcd-servers."
+	}
 	etcdFlags.StringVar(&o.EtcdDataDir, "etcd-data-dir", o.EtcdDataDir, ""+
 		"Directory of the embedded single-member etcd that is started when --etcd-servers is empty. "+
 		"For development; use an etcd cluster in production. Default: "+DefaultEtcdDataDir+" in the working directory.")
@@ -293,6 +299,9 @@ func (o *Options) Validate(args []string) error {
 	// emulated version).
 	errs = append(errs, o.ServerRun.Validate()...)
 	errs = append(errs, o.APIEnablement.Validate(apiserver.Scheme)...)
+	if _, err := parseEtcdServersOverrides(o.RecommendedOptions.Etcd.EtcdServersOverrides); err != nil {
+		errs = append(errs, err)
+	}
 	return utilerrors.NewAggregate(errs)
 }
 
@@ -340,9 +349,23 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
+	// Replace the REST options of the recommended options, which store
+	// everything in --etcd-servers, with ones that honour
+	// --etcd-servers-overrides and answer errors the client caused with 4xx.
+	overrides, err := parseEtcdServersOverrides(o.RecommendedOptions.Etcd.EtcdServersOverrides)
+	if err != nil {
+		return nil, err
+	}
+	storageConfig := o.RecommendedOptions.Etcd.StorageConfig
+	if storageConfig.StorageObjectCountTracker == nil {
+		storageConfig.StorageObjectCountTracker = serverConfig.StorageObjectCountTracker
+	}
+	serverConfig.RESTOptionsGetter = registryutil.WithClientErrors(o.RecommendedOptions.Etcd.CreateRESTOptionsGetter(
+		newStorageFactory(storageConfig, overrides), serverConfig.ResourceTransformers))
 	if err := o.APIEnablement.ApplyTo(&serverConfig.Config, apiserver.DefaultAPIResourceConfig(), apiserver.Scheme); err != nil {
 		return nil, err
 	}
+	var ready authenticationReadyChecker
 	if serverConfig.ClientConfig != nil && serverConfig.SecureServing != nil {
 		client, err := kubernetes.NewForConfig(serverConfig.ClientConfig)
 		if err != nil {
@@ -352,8 +375,11 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		if rh := serverConfig.Authentication.RequestHeaderConfig; rh != nil {
 			requestHeaderCA = rh.CAContentProvider
 		}
-		serverConfig.AddReadyzChecks(authenticationCAsLoaded(client, serverConfig.SecureServing.ClientCA, requestHeaderCA))
+		authnReadiness := newAuthenticationReadiness(client, serverConfig.SecureServing.ClientCA, requestHeaderCA)
+		serverConfig.AddReadyzChecks(authnReadiness.ReadyzCheck())
+		ready = authnReadiness
 	}
+	serverConfig.BuildHandlerChainFunc = buildHandlerChain(ready)
 	return &apiserver.Config{GenericConfig: serverConfig}, nil
 }
 

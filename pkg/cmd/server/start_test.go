@@ -84,6 +84,20 @@ func TestValidate(t *testing.T) {
 			wantErr: "--max-mutating-requests-inflight can not be negative",
 		},
 		{
+			desc:  "jobs in an etcd of their own",
+			flags: []string{"--kubeconfig=/dev/null", "--etcd-servers-overrides=experimental/jobs#https://etcd-jobs-0:2379;https://etcd-jobs-1:2379"},
+		},
+		{
+			desc:    "etcd override of a resource this server does not have",
+			flags:   []string{"--kubeconfig=/dev/null", "--etcd-servers-overrides=apps/deployments#https://etcd-apps:2379"},
+			wantErr: `"deployments.apps" is not a resource of this server`,
+		},
+		{
+			desc:    "malformed etcd override",
+			flags:   []string{"--kubeconfig=/dev/null", "--etcd-servers-overrides=experimental/jobs"},
+			wantErr: "--etcd-servers-overrides invalid",
+		},
+		{
 			desc:    "positional arguments",
 			args:    []string{"serve"},
 			flags:   []string{"--kubeconfig=/dev/null"},
@@ -221,7 +235,7 @@ func TestHelpIsGrouped(t *testing.T) {
 	for _, section := range []string{"Etcd flags:", "Secure serving flags:", "Authentication flags:", "API enablement flags:", "--runtime-config", "--etcd-data-dir",
 		"Generic flags:", "--shutdown-delay-duration", "--shutdown-send-retry-after", "--shutdown-watch-termination-grace-period",
 		"--request-timeout", "--max-requests-inflight", "--max-mutating-requests-inflight", "--goaway-chance", "--min-request-timeout",
-		"pooled HTTP/2", "--feature-gates"} {
+		"pooled HTTP/2", "--feature-gates", "experimental/jobs#https://etcd-jobs-0:2379"} {
 		if !strings.Contains(out.String(), section) {
 			t.Errorf("--help output lacks %q", section)
 		}

@@ -88,7 +88,7 @@ func (r *ScaleREST) Get(ctx context.Context, name string, options *metav1.GetOpt
 // replicas and never creates the parent.
 func (r *ScaleREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	obj, _, err := r.store.Update(ctx, name,
-		&scaleUpdatedObjectInfo{name: name, reqObjInfo: objInfo, rest: r},
+		&scaleUpdatedObjectInfo{name: name, reqObjInfo: WithPatchInputErrors(ctx, objInfo), rest: r},
 		r.toScaleCreateValidation(createValidation),
 		r.toScaleUpdateValidation(updateValidation),
 		false, options)

@@ -80,6 +80,12 @@ func (r *REST) ShortNames() []string { return r.shortNames }
 // Categories implements rest.CategoriesProvider.
 func (r *REST) Categories() []string { return r.categories }
 
+// Update implements rest.Updater: the store's, with errors applying a
+// PATCH answered 400 (see WithPatchInputErrors).
+func (r *REST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
+	return r.Store.Update(ctx, name, WithPatchInputErrors(ctx, objInfo), createValidation, updateValidation, forceAllowCreate, options)
+}
+
 // StatusREST is the status subresource endpoint: it reads the whole object
 // and writes only its status.
 type StatusREST struct {
@@ -108,7 +114,7 @@ func (r *StatusREST) Get(ctx context.Context, name string, options *metav1.GetOp
 // Update implements rest.Updater. A subresource never creates its parent,
 // so forceAllowCreate is ignored.
 func (r *StatusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
-	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
+	return r.store.Update(ctx, name, WithPatchInputErrors(ctx, objInfo), createValidation, updateValidation, false, options)
 }
 
 // GetResetFields implements rest.ResetFieldsStrategy.

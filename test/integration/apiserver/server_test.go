@@ -38,12 +38,38 @@ import (
 type testServer struct {
 	Config *rest.Config
 	Client clientset.Interface
+	// EtcdURL is the client URL of the server's embedded etcd.
+	EtcdURL string
 }
 
 // startServer runs the server with the given --runtime-config entries on a
 // fresh embedded etcd, with authentication, authorization and admission
 // off (they delegate to kube-apiserver, which the e2e suite covers).
 func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
+	t.Helper()
+	return startServerWithOptions(t, runtimeConfig, nil)
+}
+
+// startServerWithOptions is startServer with a chance to change the options
+// before they are completed.
+func startServerWithOptions(t *testing.T, runtimeConfig map[string]string, modify func(*server.Options)) *testServer {
+	t.Helper()
+	s := launchServer(t, runtimeConfig, modify)
+	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		result := s.Client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx)
+		var code int
+		result.StatusCode(&code)
+		return code == 200, nil
+	})
+	if err != nil {
+		t.Fatalf("server not ready: %v", err)
+	}
+	return s
+}
+
+// launchServer is startServerWithOptions without waiting for the server to
+// be ready.
+func launchServer(t *testing.T, runtimeConfig map[string]string, modify func(*server.Options)) *testServer {
 	t.Helper()
 	_, ctx := ktesting.NewTestContext(t)
 	ctx, cancel := context.WithCancel(ctx)
@@ -54,6 +80,9 @@ func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
 	o.RecommendedOptions.CoreAPI = nil
 	o.RecommendedOptions.Admission = nil
 	o.RecommendedOptions.Features.EnablePriorityAndFairness = false
+	// Stop at once when the test ends; TestGracefulShutdownWithOpenWatch
+	// covers the graceful termination defaults.
+	o.ServerRun.ShutdownDelayDuration = 0
 	o.EtcdDataDir = t.TempDir()
 	o.RecommendedOptions.SecureServing.BindAddress = net.ParseIP("127.0.0.1")
 	o.RecommendedOptions.SecureServing.ServerCert.CertDirectory = t.TempDir()
@@ -64,6 +93,9 @@ func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
 	o.RecommendedOptions.SecureServing.BindPort = port
 	for k, v := range runtimeConfig {
 		o.APIEnablement.RuntimeConfig[k] = v
+	}
+	if modify != nil {
+		modify(o)
 	}
 
 	if err := o.Complete(ctx); err != nil {
@@ -101,14 +133,5 @@ func startServer(t *testing.T, runtimeConfig map[string]string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		result := client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx)
-		var code int
-		result.StatusCode(&code)
-		return code == 200, nil
-	})
-	if err != nil {
-		t.Fatalf("server not ready: %v", err)
-	}
-	return &testServer{Config: restConfig, Client: client}
+	return &testServer{Config: restConfig, Client: client, EtcdURL: o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList[0]}
 }
