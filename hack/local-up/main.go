@@ -61,7 +61,6 @@ var haGracefulShutdownArgs = []string{
 	"--shutdown-delay-duration=3s",
 	"--shutdown-send-retry-after=true",
 	"--shutdown-watch-termination-grace-period=5s",
-	"--goaway-chance=0.001",
 }
 
 func run(stateDir string, nodes int, metrics, ha bool) error {

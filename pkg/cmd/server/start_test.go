@@ -168,7 +168,7 @@ func TestServerRunDefaults(t *testing.T) {
 				ShutdownDelay:       5 * time.Second,
 				SendRetryAfter:      true,
 				WatchGracePeriod:    5 * time.Second,
-				GoawayChance:        0.001,
+				GoawayChance:        0,
 				RequestTimeout:      time.Minute,
 				MinRequestTimeout:   1800,
 				MaxRequestsInFlight: 400,

@@ -67,21 +67,17 @@ const (
 // balancer has taken it out of rotation (shutdown delay, longer than a few
 // probe intervals), answers requests that still arrive with 429 and
 // Retry-After so clients retry elsewhere, then ends its watches cleanly so
-// watchers resume on another replica. --goaway-chance makes kube-apiserver's
-// HTTP/2 connections move between replicas now and then instead of staying
-// on the one they were opened to. These are workloads-apiserver's defaults
+// watchers resume on another replica. These are workloads-apiserver's defaults
 // except the shorter delay (5s by default), which is enough for the test
 // balancer probing every 500ms.
 //
-// Every GOAWAY a replica sends (at the end of the shutdown delay, or by
-// chance) can fail a write in flight through kube-apiserver: its
+// The GOAWAY a replica sends at the end of the shutdown delay can fail a write in flight through kube-apiserver: its
 // aggregation proxy streams request bodies and cannot replay one that a
 // GOAWAY refused, so the client gets a 503 (see TestRollingRestart).
 var gracefulShutdownArgs = []string{
 	"--shutdown-delay-duration=3s",
 	"--shutdown-send-retry-after=true",
 	"--shutdown-watch-termination-grace-period=5s",
-	"--goaway-chance=0.001",
 }
 
 func clusterOptions() framework.Options {
