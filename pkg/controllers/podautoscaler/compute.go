@@ -124,8 +124,14 @@ func (c *Controller) computeReplicasForMetrics(ctx context.Context, hpa *v1alpha
 	case invalid > 0 && replicas < specReplicas:
 		msg := fmt.Sprintf("the HPA will not scale down below %d replicas while %d of %d metrics cannot be computed (the others propose %d, from %s); missing: %s",
 			specReplicas, invalid, len(hpa.Spec.Metrics), replicas, metric, strings.Join(missing, "; "))
+		// The event marks the transition only: with a short sync period the
+		// per-metric failure events already use up much of client-go's
+		// per-object event budget (a burst of 25, then one per 5 minutes),
+		// and the condition carries the current state.
+		if !c.hasCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, ReasonScaleDownBlockedByMissingMetrics) {
+			c.recorder.Event(hpa, corev1.EventTypeWarning, ReasonScaleDownBlockedByMissingMetrics, msg)
+		}
 		c.setCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, ReasonScaleDownBlockedByMissingMetrics, "%s", msg)
-		c.recorder.Event(hpa, corev1.EventTypeWarning, ReasonScaleDownBlockedByMissingMetrics, msg)
 		klog.FromContext(ctx).V(2).Info("Scale-down blocked by missing metrics", "hpa", klog.KObj(hpa),
 			"currentReplicas", specReplicas, "proposal", replicas, "missing", invalid)
 		return -1, "", statuses, time.Time{}, firstErr

@@ -292,7 +292,10 @@ func (c *Controller) reconcile(ctx context.Context, hpa *v1alpha1.HorizontalPodA
 			if err := c.updateStatusIfNeeded(ctx, originalStatus, hpa); err != nil {
 				utilruntime.HandleErrorWithContext(ctx, err, "Updating autoscaler status", "hpa", klog.KObj(hpa))
 			}
-			c.recorder.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", err.Error())
+			if !c.hasCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, ReasonScaleDownBlockedByMissingMetrics) {
+				// A blocked scale-down has its own event.
+				c.recorder.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", err.Error())
+			}
 			return fmt.Errorf("failed to compute desired number of replicas based on listed metrics for %s: %w", reference, err)
 		}
 		partial := err != nil
@@ -456,6 +459,17 @@ func (c *Controller) setCondition(hpa *v1alpha1.HorizontalPodAutoscaler, t v1alp
 	cond.Status = status
 	cond.Reason = reason
 	cond.Message = fmt.Sprintf(format, args...)
+}
+
+// hasCondition reports whether the autoscaler has condition t with status
+// and reason.
+func (c *Controller) hasCondition(hpa *v1alpha1.HorizontalPodAutoscaler, t v1alpha1.HorizontalPodAutoscalerConditionType, status corev1.ConditionStatus, reason string) bool {
+	for _, cond := range hpa.Status.Conditions {
+		if cond.Type == t {
+			return cond.Status == status && cond.Reason == reason
+		}
+	}
+	return false
 }
 
 // fixedIntervalRateLimiter delays every retry by the same interval and never

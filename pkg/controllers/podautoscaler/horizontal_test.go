@@ -356,8 +356,21 @@ func TestMultipleMetrics(t *testing.T) {
 			!strings.Contains(c.Message, "will not scale down below 3 replicas") {
 			t.Errorf("ScalingActive = %+v", c)
 		}
-		if ev := f.events(); !hasEvent(ev, "Warning ScaleDownBlockedByMissingMetrics the HPA will not scale down below 3 replicas") {
-			t.Errorf("events = %q, want ScaleDownBlockedByMissingMetrics", ev)
+		if ev := f.events(); !hasEvent(ev, "Warning ScaleDownBlockedByMissingMetrics the HPA will not scale down below 3 replicas") ||
+			hasEvent(ev, "Warning FailedComputeMetricsReplicas") {
+			t.Errorf("events = %q, want ScaleDownBlockedByMissingMetrics (and no FailedComputeMetricsReplicas)", ev)
+		}
+		// Still blocked on the next sync: the condition stays, the event
+		// is not repeated.
+		if err := f.sync(); err == nil {
+			t.Fatal("second sync succeeded")
+		}
+		if len(f.target.updates) != 0 {
+			t.Fatalf("scaled down to %v while a metric was unavailable", f.target.updates)
+		}
+		expectCondition(t, f.status(), v1alpha1.ScalingActive, corev1.ConditionFalse, ReasonScaleDownBlockedByMissingMetrics)
+		if ev := f.events(); hasEvent(ev, "Warning ScaleDownBlockedByMissingMetrics") {
+			t.Errorf("events = %q: the blocked scale-down was reported again", ev)
 		}
 	})
 }
