@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -27,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/klog/v2"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 )
@@ -37,50 +39,139 @@ type metricCondition struct {
 	reason, message string
 }
 
+// ReasonScaleDownBlockedByMissingMetrics is the reason of ScalingActive=False
+// (and of a warning event) when some metrics could not be computed and the
+// others propose fewer replicas than the target has: the autoscaler does
+// not scale down on partial information.
+const ReasonScaleDownBlockedByMissingMetrics = "ScaleDownBlockedByMissingMetrics"
+
 // computeReplicasForMetrics returns the highest replica proposal over the
 // autoscaler's metrics, the metric that made it and the status of every
-// metric. It sets ScalingActive. When every metric failed, or some failed
-// and the others propose fewer replicas than the target has (never scale
-// down on partial information), it returns -1 and the first error; when some
-// failed but the others propose a scale-up, it returns the proposal and the
-// error.
-func (c *Controller) computeReplicasForMetrics(ctx context.Context, hpa *v1alpha1.HorizontalPodAutoscaler, s *autoscalingv1.Scale) (int32, string, []v1alpha1.MetricStatus, time.Time, error) {
+// metric. It sets ScalingActive.
+//
+// Never scale down blind: when some metrics fail, the others may still
+// scale the target up (or hold it), but never down.
+//   - Every metric failed: ScalingActive=False with the first failure's
+//     reason (FailedGetResourceMetric, FailedGetExternalMetric, ...); it
+//     returns -1 and the error.
+//   - Some failed and the others propose fewer replicas than the target
+//     has: ScalingActive=False, reason ScaleDownBlockedByMissingMetrics, a
+//     message naming every missing metric (index, type, name) and the error,
+//     and a warning event of the same reason; it returns -1 and the error.
+//   - Some failed and the others propose as many or more: ScalingActive=True,
+//     ValidMetricFound, the message naming the missing metrics; it returns
+//     the proposal and the error (the caller must not let the proposal fall
+//     below the current replicas).
+//
+// At zero replicas (reached only with minReplicas 0) Resource,
+// ContainerResource and Pods metrics cannot be computed, there are no pods:
+// they are absent, not failed, and the Object and External metrics alone
+// decide whether to scale up from zero.
+func (c *Controller) computeReplicasForMetrics(ctx context.Context, hpa *v1alpha1.HorizontalPodAutoscaler, s *autoscalingv1.Scale, opts Options) (int32, string, []v1alpha1.MetricStatus, time.Time, error) {
 	selector, err := c.validateAndParseSelector(hpa, s.Status.Selector)
 	if err != nil {
 		return -1, "", nil, time.Time{}, err
 	}
 	specReplicas, statusReplicas := s.Spec.Replicas, s.Status.Replicas
+	if opts.RolloutAware && statusReplicas > specReplicas {
+		// Surge pods of a rollout, or pods of a scale-down still going:
+		// per-pod averages are taken over spec.replicas (see Options).
+		statusReplicas = specReplicas
+	}
 	statuses := make([]v1alpha1.MetricStatus, len(hpa.Spec.Metrics))
 	var (
 		replicas     int32
 		metric       string
 		timestamp    time.Time
+		computed     int
 		invalid      int
 		firstErr     error
 		firstInvalid metricCondition
+		missing      []string
 	)
 	for i, spec := range hpa.Spec.Metrics {
-		proposal, name, ts, cond, err := c.computeReplicasForMetric(ctx, hpa, spec, specReplicas, statusReplicas, selector, &statuses[i])
+		if specReplicas == 0 && isPodMetric(spec.Type) {
+			statuses[i] = v1alpha1.MetricStatus{Type: spec.Type}
+			continue
+		}
+		proposal, name, ts, cond, err := c.computeReplicasForMetric(ctx, hpa, spec, specReplicas, statusReplicas, selector, &statuses[i], opts)
 		if err != nil {
 			if invalid == 0 {
 				firstErr, firstInvalid = err, cond
 			}
 			invalid++
+			missing = append(missing, fmt.Sprintf("%s: %v", describeMetric(i, spec), err))
 			continue
 		}
-		if replicas == 0 || proposal > replicas {
+		if computed == 0 || proposal > replicas {
 			replicas, metric, timestamp = proposal, name, ts
 		}
+		computed++
 	}
 	if firstErr != nil {
 		firstErr = fmt.Errorf("invalid metrics (%d invalid out of %d), first error is: %w", invalid, len(hpa.Spec.Metrics), firstErr)
 	}
-	if invalid >= len(hpa.Spec.Metrics) || (invalid > 0 && replicas < specReplicas) {
+	switch {
+	case computed == 0 && invalid == 0:
+		// Only pod metrics at zero replicas: validation forbids it
+		// (minReplicas 0 needs an Object or External metric).
+		err := errors.New("no metric can be computed at zero replicas: minReplicas 0 needs an Object or External metric")
+		c.setCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, "ScalingDisabled", "%v", err)
+		return -1, "", statuses, time.Time{}, err
+	case computed == 0:
 		c.setCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, firstInvalid.reason, "%s", firstInvalid.message)
 		return -1, "", statuses, time.Time{}, firstErr
+	case invalid > 0 && replicas < specReplicas:
+		msg := fmt.Sprintf("the HPA will not scale down below %d replicas while %d of %d metrics cannot be computed (the others propose %d, from %s); missing: %s",
+			specReplicas, invalid, len(hpa.Spec.Metrics), replicas, metric, strings.Join(missing, "; "))
+		// The event marks the transition only: with a short sync period the
+		// per-metric failure events already use up much of client-go's
+		// per-object event budget (a burst of 25, then one per 5 minutes),
+		// and the condition carries the current state.
+		if !c.hasCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, ReasonScaleDownBlockedByMissingMetrics) {
+			c.recorder.Event(hpa, corev1.EventTypeWarning, ReasonScaleDownBlockedByMissingMetrics, msg)
+		}
+		c.setCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, ReasonScaleDownBlockedByMissingMetrics, "%s", msg)
+		klog.FromContext(ctx).V(2).Info("Scale-down blocked by missing metrics", "hpa", klog.KObj(hpa),
+			"currentReplicas", specReplicas, "proposal", replicas, "missing", invalid)
+		return -1, "", statuses, time.Time{}, firstErr
+	case invalid > 0:
+		c.setCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionTrue, "ValidMetricFound",
+			"the HPA was able to successfully calculate a replica count from %s; it will not scale down while %d of %d metrics cannot be computed; missing: %s",
+			metric, invalid, len(hpa.Spec.Metrics), strings.Join(missing, "; "))
+		return replicas, metric, statuses, timestamp, firstErr
 	}
 	c.setCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionTrue, "ValidMetricFound", "the HPA was able to successfully calculate a replica count from %s", metric)
-	return replicas, metric, statuses, timestamp, firstErr
+	return replicas, metric, statuses, timestamp, nil
+}
+
+// isPodMetric reports whether a metric type is computed from the target's
+// pods (and so cannot be computed without pods).
+func isPodMetric(t v1alpha1.MetricSourceType) bool {
+	return t == v1alpha1.ResourceMetricSourceType || t == v1alpha1.ContainerResourceMetricSourceType || t == v1alpha1.PodsMetricSourceType
+}
+
+// describeMetric names metric i of an autoscaler for conditions and events:
+// its field path, type and name, e.g. "spec.metrics[1] (External
+// queue_length)".
+func describeMetric(i int, spec v1alpha1.MetricSpec) string {
+	var name string
+	switch {
+	case spec.Type == v1alpha1.ResourceMetricSourceType && spec.Resource != nil:
+		name = string(spec.Resource.Name)
+	case spec.Type == v1alpha1.ContainerResourceMetricSourceType && spec.ContainerResource != nil:
+		name = fmt.Sprintf("%s of container %s", spec.ContainerResource.Name, spec.ContainerResource.Container)
+	case spec.Type == v1alpha1.PodsMetricSourceType && spec.Pods != nil:
+		name = spec.Pods.Metric.Name
+	case spec.Type == v1alpha1.ObjectMetricSourceType && spec.Object != nil:
+		name = fmt.Sprintf("%s on %s/%s", spec.Object.Metric.Name, spec.Object.DescribedObject.Kind, spec.Object.DescribedObject.Name)
+	case spec.Type == v1alpha1.ExternalMetricSourceType && spec.External != nil:
+		name = spec.External.Metric.Name
+	}
+	if name == "" {
+		return fmt.Sprintf("spec.metrics[%d] (%s)", i, spec.Type)
+	}
+	return fmt.Sprintf("spec.metrics[%d] (%s %s)", i, spec.Type, name)
 }
 
 // validateAndParseSelector parses the target's status.selector and checks
@@ -137,8 +228,7 @@ func sameNamespace(key, namespace string) bool {
 // its status; on failure it records a warning event and returns the
 // condition to report.
 func (c *Controller) computeReplicasForMetric(ctx context.Context, hpa *v1alpha1.HorizontalPodAutoscaler, spec v1alpha1.MetricSpec, specReplicas, statusReplicas int32,
-	selector labels.Selector, status *v1alpha1.MetricStatus) (int32, string, time.Time, metricCondition, error) {
-	tolerances := c.tolerances(hpa)
+	selector labels.Selector, status *v1alpha1.MetricStatus, opts Options) (int32, string, time.Time, metricCondition, error) {
 	fail := func(reason string, err error) (int32, string, time.Time, metricCondition, error) {
 		c.recorder.Event(hpa, corev1.EventTypeWarning, reason, err.Error())
 		return 0, "", time.Time{}, metricCondition{reason: reason, message: fmt.Sprintf("the HPA was unable to compute the replica count: %v", err)}, err
@@ -160,7 +250,7 @@ func (c *Controller) computeReplicasForMetric(ctx context.Context, hpa *v1alpha1
 		default:
 			return fail(reason, fmt.Errorf("invalid %s metric source: the %s field is not set", spec.Type, spec.Type))
 		}
-		replicas, value, ts, metricName, err := c.resourceMetricReplicas(ctx, hpa.Namespace, specReplicas, target, name, container, tolerances, selector)
+		replicas, value, ts, metricName, err := c.resourceMetricReplicas(ctx, hpa.Namespace, specReplicas, target, name, container, opts, selector)
 		if err != nil {
 			if container != "" {
 				return fail(reason, fmt.Errorf("failed to get %s container metric value: %w", container, err))
@@ -186,7 +276,7 @@ func (c *Controller) computeReplicasForMetric(ctx context.Context, hpa *v1alpha1
 		if err != nil {
 			return fail("FailedGetPodsMetric", fmt.Errorf("failed to get pods metric value: %w", err))
 		}
-		replicas, usage, ts, err := c.calc.GetMetricReplicas(ctx, specReplicas, spec.Pods.Target.AverageValue.MilliValue(), spec.Pods.Metric.Name, tolerances, hpa.Namespace, selector, metricSelector)
+		replicas, usage, ts, err := c.calc.GetMetricReplicas(ctx, specReplicas, spec.Pods.Target.AverageValue.MilliValue(), spec.Pods.Metric.Name, opts, hpa.Namespace, selector, metricSelector)
 		if err != nil {
 			return fail("FailedGetPodsMetric", fmt.Errorf("failed to get pods metric value: %w", err))
 		}
@@ -212,11 +302,11 @@ func (c *Controller) computeReplicasForMetric(ctx context.Context, hpa *v1alpha1
 		)
 		switch {
 		case spec.Object.Target.Type == v1alpha1.ValueMetricType && spec.Object.Target.Value != nil:
-			replicas, usage, ts, err = c.calc.GetObjectMetricReplicas(ctx, specReplicas, spec.Object.Target.Value.MilliValue(), spec.Object.Metric.Name, tolerances,
+			replicas, usage, ts, err = c.calc.GetObjectMetricReplicas(ctx, specReplicas, spec.Object.Target.Value.MilliValue(), spec.Object.Metric.Name, opts,
 				hpa.Namespace, &spec.Object.DescribedObject, selector, metricSelector)
 			objStatus.Current.Value = resource.NewMilliQuantity(usage, resource.DecimalSI)
 		case spec.Object.Target.Type == v1alpha1.AverageValueMetricType && spec.Object.Target.AverageValue != nil:
-			replicas, usage, ts, err = c.calc.GetObjectPerPodMetricReplicas(ctx, statusReplicas, spec.Object.Target.AverageValue.MilliValue(), spec.Object.Metric.Name, tolerances,
+			replicas, usage, ts, err = c.calc.GetObjectPerPodMetricReplicas(ctx, statusReplicas, spec.Object.Target.AverageValue.MilliValue(), spec.Object.Metric.Name, opts,
 				hpa.Namespace, &spec.Object.DescribedObject, metricSelector)
 			objStatus.Current.AverageValue = resource.NewMilliQuantity(usage, resource.DecimalSI)
 		default:
@@ -241,11 +331,11 @@ func (c *Controller) computeReplicasForMetric(ctx context.Context, hpa *v1alpha1
 		)
 		switch {
 		case spec.External.Target.AverageValue != nil:
-			replicas, usage, ts, err = c.calc.GetExternalPerPodMetricReplicas(ctx, statusReplicas, spec.External.Target.AverageValue.MilliValue(), spec.External.Metric.Name, tolerances,
+			replicas, usage, ts, err = c.calc.GetExternalPerPodMetricReplicas(ctx, statusReplicas, spec.External.Target.AverageValue.MilliValue(), spec.External.Metric.Name, opts,
 				hpa.Namespace, spec.External.Metric.Selector)
 			extStatus.Current.AverageValue = resource.NewMilliQuantity(usage, resource.DecimalSI)
 		case spec.External.Target.Value != nil:
-			replicas, usage, ts, err = c.calc.GetExternalMetricReplicas(ctx, specReplicas, spec.External.Target.Value.MilliValue(), spec.External.Metric.Name, tolerances,
+			replicas, usage, ts, err = c.calc.GetExternalMetricReplicas(ctx, specReplicas, spec.External.Target.Value.MilliValue(), spec.External.Metric.Name, opts,
 				hpa.Namespace, spec.External.Metric.Selector, selector)
 			extStatus.Current.Value = resource.NewMilliQuantity(usage, resource.DecimalSI)
 		default:
@@ -263,9 +353,9 @@ func (c *Controller) computeReplicasForMetric(ctx context.Context, hpa *v1alpha1
 // resourceMetricReplicas computes the proposal of a Resource or
 // ContainerResource metric, by average value or by utilization.
 func (c *Controller) resourceMetricReplicas(ctx context.Context, namespace string, currentReplicas int32, target v1alpha1.MetricTarget, name corev1.ResourceName,
-	container string, tolerances Tolerances, selector labels.Selector) (int32, v1alpha1.MetricValueStatus, time.Time, string, error) {
+	container string, opts Options, selector labels.Selector) (int32, v1alpha1.MetricValueStatus, time.Time, string, error) {
 	if target.AverageValue != nil {
-		replicas, usage, ts, err := c.calc.GetRawResourceReplicas(ctx, currentReplicas, target.AverageValue.MilliValue(), name, tolerances, namespace, selector, container)
+		replicas, usage, ts, err := c.calc.GetRawResourceReplicas(ctx, currentReplicas, target.AverageValue.MilliValue(), name, opts, namespace, selector, container)
 		if err != nil {
 			return 0, v1alpha1.MetricValueStatus{}, time.Time{}, "", fmt.Errorf("failed to get %s usage: %w", name, err)
 		}
@@ -275,7 +365,7 @@ func (c *Controller) resourceMetricReplicas(ctx context.Context, namespace strin
 	if target.AverageUtilization == nil {
 		return 0, v1alpha1.MetricValueStatus{}, time.Time{}, "", errors.New("invalid resource metric source: neither an average utilization target nor an average value (usage) target was set")
 	}
-	replicas, utilization, usage, ts, err := c.calc.GetResourceReplicas(ctx, currentReplicas, *target.AverageUtilization, name, tolerances, namespace, selector, container)
+	replicas, utilization, usage, ts, err := c.calc.GetResourceReplicas(ctx, currentReplicas, *target.AverageUtilization, name, opts, namespace, selector, container)
 	if err != nil {
 		return 0, v1alpha1.MetricValueStatus{}, time.Time{}, "", fmt.Errorf("failed to get %s utilization: %w", name, err)
 	}

@@ -23,5 +23,9 @@ limitations under the License.
 // stabilization windows), writes the new replica count through /scale and
 // reports status, conditions and events. Its behaviour follows
 // kube-controller-manager's autoscaling/v2 HorizontalPodAutoscaler
-// controller.
+// controller, except that it names the missing metrics when it refuses to
+// scale down on partial metrics (ScaleDownBlockedByMissingMetrics), scales
+// to and from zero with minReplicas 0 without a feature gate (see
+// computeReplicasForMetrics), and does not count surge or terminating pods
+// of targets in the experimental group as load (see Options.RolloutAware).
 package podautoscaler

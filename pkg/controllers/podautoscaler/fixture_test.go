@@ -190,6 +190,9 @@ type scaleTarget struct {
 	gr       schema.GroupResource
 	name     string
 	replicas int32
+	// surge is how many pods status.replicas counts beyond spec.replicas
+	// (a rolling update in progress).
+	surge    int32
 	selector string
 	getErr   error
 	updErr   error
@@ -294,7 +297,7 @@ func (s *scaleTarget) scale() *autoscalingv1.Scale {
 	return &autoscalingv1.Scale{
 		ObjectMeta: metav1.ObjectMeta{Name: s.name, Namespace: testNamespace},
 		Spec:       autoscalingv1.ScaleSpec{Replicas: s.replicas},
-		Status:     autoscalingv1.ScaleStatus{Replicas: s.replicas, Selector: s.selector},
+		Status:     autoscalingv1.ScaleStatus{Replicas: s.replicas + s.surge, Selector: s.selector},
 	}
 }
 

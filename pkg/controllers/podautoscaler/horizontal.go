@@ -269,9 +269,11 @@ func (c *Controller) reconcile(ctx context.Context, hpa *v1alpha1.HorizontalPodA
 		rescale         = true
 	)
 	switch {
-	case currentReplicas == 0:
-		// Scaled to zero by hand: autoscaling is off until someone scales
-		// the target up again.
+	case currentReplicas == 0 && minReplicas > 0:
+		// Scaled to zero by hand (the autoscaler itself never goes below
+		// minReplicas): autoscaling is off until someone scales the target
+		// up again. With minReplicas 0 the autoscaler keeps reading its
+		// Object and External metrics at zero and scales up from zero.
 		desiredReplicas = 0
 		rescale = false
 		c.setCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, "ScalingDisabled", "scaling is disabled since the replica count of the target is zero")
@@ -282,19 +284,24 @@ func (c *Controller) reconcile(ctx context.Context, hpa *v1alpha1.HorizontalPodA
 		rescaleReason = "Current number of replicas below Spec.MinReplicas"
 		desiredReplicas = minReplicas
 	default:
-		metricDesired, metricName, statuses, timestamp, err := c.computeReplicasForMetrics(ctx, hpa, currentScale)
+		opts := Options{Tolerances: c.tolerances(hpa), RolloutAware: targetGV.Group == v1alpha1.GroupName}
+		metricDesired, metricName, statuses, timestamp, err := c.computeReplicasForMetrics(ctx, hpa, currentScale, opts)
 		metricStatuses = statuses
 		if err != nil && metricDesired == -1 {
 			c.setStatus(hpa, currentReplicas, hpa.Status.DesiredReplicas, metricStatuses, false)
 			if err := c.updateStatusIfNeeded(ctx, originalStatus, hpa); err != nil {
 				utilruntime.HandleErrorWithContext(ctx, err, "Updating autoscaler status", "hpa", klog.KObj(hpa))
 			}
-			c.recorder.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", err.Error())
+			if !c.hasCondition(hpa, v1alpha1.ScalingActive, corev1.ConditionFalse, ReasonScaleDownBlockedByMissingMetrics) {
+				// A blocked scale-down has its own event.
+				c.recorder.Event(hpa, corev1.EventTypeWarning, "FailedComputeMetricsReplicas", err.Error())
+			}
 			return fmt.Errorf("failed to compute desired number of replicas based on listed metrics for %s: %w", reference, err)
 		}
-		if err != nil {
-			// Some metrics failed but the others ask for a scale-up: scale,
-			// then report the error.
+		partial := err != nil
+		if partial {
+			// Some metrics failed but the others ask for as many replicas
+			// or more: scale up if asked, then report the error.
 			retErr = err
 		}
 		logger.V(4).Info("Proposing desired replicas", "hpa", klog.KObj(hpa), "desiredReplicas", metricDesired,
@@ -314,6 +321,11 @@ func (c *Controller) reconcile(ctx context.Context, hpa *v1alpha1.HorizontalPodA
 		}
 		c.setCondition(hpa, v1alpha1.ScalingLimited, limited, res.limitReason, "%s", res.limitMessage)
 		desiredReplicas = res.replicas
+		if partial && desiredReplicas < currentReplicas {
+			// Stabilization or limits never lower a proposal that is at
+			// least the current count, but never scale down blind either way.
+			desiredReplicas = currentReplicas
+		}
 		rescale = desiredReplicas != currentReplicas
 	}
 
@@ -447,6 +459,17 @@ func (c *Controller) setCondition(hpa *v1alpha1.HorizontalPodAutoscaler, t v1alp
 	cond.Status = status
 	cond.Reason = reason
 	cond.Message = fmt.Sprintf(format, args...)
+}
+
+// hasCondition reports whether the autoscaler has condition t with status
+// and reason.
+func (c *Controller) hasCondition(hpa *v1alpha1.HorizontalPodAutoscaler, t v1alpha1.HorizontalPodAutoscalerConditionType, status corev1.ConditionStatus, reason string) bool {
+	for _, cond := range hpa.Status.Conditions {
+		if cond.Type == t {
+			return cond.Status == status && cond.Reason == reason
+		}
+	}
+	return false
 }
 
 // fixedIntervalRateLimiter delays every retry by the same interval and never

@@ -330,7 +330,11 @@ func TestMultipleMetrics(t *testing.T) {
 		if got := f.target.updates; len(got) != 1 || got[0] != 6 {
 			t.Fatalf("scale updates = %v, want [6]", got)
 		}
-		expectCondition(t, f.status(), v1alpha1.ScalingActive, corev1.ConditionTrue, "ValidMetricFound")
+		c := condition(t, f.status(), v1alpha1.ScalingActive)
+		if c.Status != corev1.ConditionTrue || c.Reason != "ValidMetricFound" ||
+			!strings.Contains(c.Message, "it will not scale down while 1 of 2 metrics cannot be computed; missing: spec.metrics[0] (Pods queue)") {
+			t.Errorf("ScalingActive = %+v", c)
+		}
 	})
 	t.Run("a failing metric blocks a scale-down", func(t *testing.T) {
 		hpa := newHPA()
@@ -346,7 +350,28 @@ func TestMultipleMetrics(t *testing.T) {
 		if len(f.target.updates) != 0 {
 			t.Fatalf("scaled down to %v while a metric was unavailable", f.target.updates)
 		}
-		expectCondition(t, f.status(), v1alpha1.ScalingActive, corev1.ConditionFalse, "FailedGetPodsMetric")
+		c := condition(t, f.status(), v1alpha1.ScalingActive)
+		if c.Status != corev1.ConditionFalse || c.Reason != ReasonScaleDownBlockedByMissingMetrics ||
+			!strings.Contains(c.Message, "missing: spec.metrics[0] (Pods queue): failed to get pods metric value") ||
+			!strings.Contains(c.Message, "will not scale down below 3 replicas") {
+			t.Errorf("ScalingActive = %+v", c)
+		}
+		if ev := f.events(); !hasEvent(ev, "Warning ScaleDownBlockedByMissingMetrics the HPA will not scale down below 3 replicas") ||
+			hasEvent(ev, "Warning FailedComputeMetricsReplicas") {
+			t.Errorf("events = %q, want ScaleDownBlockedByMissingMetrics (and no FailedComputeMetricsReplicas)", ev)
+		}
+		// Still blocked on the next sync: the condition stays, the event
+		// is not repeated.
+		if err := f.sync(); err == nil {
+			t.Fatal("second sync succeeded")
+		}
+		if len(f.target.updates) != 0 {
+			t.Fatalf("scaled down to %v while a metric was unavailable", f.target.updates)
+		}
+		expectCondition(t, f.status(), v1alpha1.ScalingActive, corev1.ConditionFalse, ReasonScaleDownBlockedByMissingMetrics)
+		if ev := f.events(); hasEvent(ev, "Warning ScaleDownBlockedByMissingMetrics") {
+			t.Errorf("events = %q: the blocked scale-down was reported again", ev)
+		}
 	})
 }
 

@@ -52,6 +52,38 @@ func (t Tolerances) isWithin(ratio float64) bool {
 	return 1.0-t.ScaleDown <= ratio && ratio <= 1.0+t.ScaleUp
 }
 
+// Options are the per-autoscaler settings of a replica computation.
+type Options struct {
+	Tolerances Tolerances
+	// RolloutAware is set for targets in the experimental group (our own
+	// Deployments, ReplicaSets and Jobs); it leaves upstream's computation
+	// for every other target untouched. It changes two things, so that pods
+	// that exist only because of a rollout or a scale-down are not read as
+	// extra load (kubernetes/kubernetes#72775):
+	//
+	//   - Terminating pods (a deletion timestamp) are not counted as ready
+	//     pods by the Object and External value computations (upstream counts
+	//     every running, ready pod there). Every computation from pod samples
+	//     already ignores them, as upstream does.
+	//   - The pod count a proposal is scaled from is capped at the target's
+	//     spec.replicas. Usage and utilization are still averaged over every
+	//     counted pod, the surge pods of a rolling update included (they
+	//     share the load), but the proposal is ratio × min(counted pods,
+	//     spec.replicas): with spec.replicas 10 and 13 pods mid-rollout at
+	//     80% of the target, upstream proposes ceil(0.8 × 13) = 11, a
+	//     scale-up below target; here ceil(0.8 × 10) = 8.
+	RolloutAware bool
+}
+
+// base returns the pod count a proposal is scaled from: counted, capped at
+// currentReplicas (spec.replicas) when the computation is rollout-aware.
+func (o Options) base(counted int, currentReplicas int32) int {
+	if o.RolloutAware && counted > int(currentReplicas) {
+		return int(currentReplicas)
+	}
+	return counted
+}
+
 // ReplicaCalculator turns metric samples of a target's pods into a replica
 // count.
 type ReplicaCalculator struct {
@@ -84,7 +116,7 @@ func NewReplicaCalculator(metrics MetricsClient, podLister corelisters.PodLister
 // utilization of resource (usage as a percentage of requests) of the pods
 // matching selector to targetUtilization. It also returns the current
 // utilization and the average raw usage (milli-units).
-func (c *ReplicaCalculator) GetResourceReplicas(ctx context.Context, currentReplicas, targetUtilization int32, resource corev1.ResourceName, tolerances Tolerances,
+func (c *ReplicaCalculator) GetResourceReplicas(ctx context.Context, currentReplicas, targetUtilization int32, resource corev1.ResourceName, opts Options,
 	namespace string, selector labels.Selector, container string) (replicas int32, utilization int32, rawUsage int64, timestamp time.Time, err error) {
 	metrics, timestamp, err := c.metrics.GetResourceMetric(ctx, resource, namespace, selector, container)
 	if err != nil {
@@ -111,10 +143,10 @@ func (c *ReplicaCalculator) GetResourceReplicas(ctx context.Context, currentRepl
 
 	scaleUpWithUnready := len(unready) > 0 && ratio > 1.0
 	if !scaleUpWithUnready && len(missing) == 0 {
-		if tolerances.isWithin(ratio) {
+		if opts.Tolerances.isWithin(ratio) {
 			return currentReplicas, utilization, rawUsage, timestamp, nil
 		}
-		return ceilReplicas(ratio * float64(readyCount)), utilization, rawUsage, timestamp, nil
+		return ceilReplicas(ratio * float64(opts.base(readyCount, currentReplicas))), utilization, rawUsage, timestamp, nil
 	}
 
 	// Be conservative with pods without a usable sample: on a scale-down
@@ -142,7 +174,7 @@ func (c *ReplicaCalculator) GetResourceReplicas(ctx context.Context, currentRepl
 	if err != nil {
 		return 0, utilization, rawUsage, time.Time{}, err
 	}
-	return stableReplicas(currentReplicas, ratio, newRatio, len(metrics), tolerances), utilization, rawUsage, timestamp, nil
+	return stableReplicas(currentReplicas, ratio, newRatio, opts.base(len(metrics), currentReplicas), opts.Tolerances), utilization, rawUsage, timestamp, nil
 }
 
 // stableReplicas is the replica count after the conservative re-computation:
@@ -161,30 +193,30 @@ func stableReplicas(currentReplicas int32, ratio, newRatio float64, samples int,
 
 // GetRawResourceReplicas computes the replicas that bring the average usage
 // of resource (milli-units) of the pods matching selector to targetUsage.
-func (c *ReplicaCalculator) GetRawResourceReplicas(ctx context.Context, currentReplicas int32, targetUsage int64, resource corev1.ResourceName, tolerances Tolerances,
+func (c *ReplicaCalculator) GetRawResourceReplicas(ctx context.Context, currentReplicas int32, targetUsage int64, resource corev1.ResourceName, opts Options,
 	namespace string, selector labels.Selector, container string) (replicas int32, usage int64, timestamp time.Time, err error) {
 	metrics, timestamp, err := c.metrics.GetResourceMetric(ctx, resource, namespace, selector, container)
 	if err != nil {
 		return 0, 0, time.Time{}, fmt.Errorf("unable to get metrics for resource %s: %w", resource, err)
 	}
-	replicas, usage, err = c.plainMetricReplicas(metrics, currentReplicas, targetUsage, tolerances, namespace, selector, resource)
+	replicas, usage, err = c.plainMetricReplicas(metrics, currentReplicas, targetUsage, opts, namespace, selector, resource)
 	return replicas, usage, timestamp, err
 }
 
 // GetMetricReplicas computes the replicas that bring the average of a
 // per-pod custom metric to targetUsage.
-func (c *ReplicaCalculator) GetMetricReplicas(ctx context.Context, currentReplicas int32, targetUsage int64, metricName string, tolerances Tolerances,
+func (c *ReplicaCalculator) GetMetricReplicas(ctx context.Context, currentReplicas int32, targetUsage int64, metricName string, opts Options,
 	namespace string, selector, metricSelector labels.Selector) (replicas int32, usage int64, timestamp time.Time, err error) {
 	metrics, timestamp, err := c.metrics.GetRawMetric(ctx, metricName, namespace, selector, metricSelector)
 	if err != nil {
 		return 0, 0, time.Time{}, fmt.Errorf("unable to get metric %s: %w", metricName, err)
 	}
-	replicas, usage, err = c.plainMetricReplicas(metrics, currentReplicas, targetUsage, tolerances, namespace, selector, "")
+	replicas, usage, err = c.plainMetricReplicas(metrics, currentReplicas, targetUsage, opts, namespace, selector, "")
 	return replicas, usage, timestamp, err
 }
 
 // plainMetricReplicas is the replica computation for average values.
-func (c *ReplicaCalculator) plainMetricReplicas(metrics PodMetricsInfo, currentReplicas int32, targetUsage int64, tolerances Tolerances,
+func (c *ReplicaCalculator) plainMetricReplicas(metrics PodMetricsInfo, currentReplicas int32, targetUsage int64, opts Options,
 	namespace string, selector labels.Selector, resource corev1.ResourceName) (int32, int64, error) {
 	pods, err := c.listPods(namespace, selector)
 	if err != nil {
@@ -200,10 +232,10 @@ func (c *ReplicaCalculator) plainMetricReplicas(metrics PodMetricsInfo, currentR
 
 	scaleUpWithUnready := len(unready) > 0 && ratio > 1.0
 	if !scaleUpWithUnready && len(missing) == 0 {
-		if tolerances.isWithin(ratio) {
+		if opts.Tolerances.isWithin(ratio) {
 			return currentReplicas, usage, nil
 		}
-		return ceilReplicas(ratio * float64(readyCount)), usage, nil
+		return ceilReplicas(ratio * float64(opts.base(readyCount, currentReplicas))), usage, nil
 	}
 	if len(missing) > 0 {
 		switch {
@@ -224,54 +256,54 @@ func (c *ReplicaCalculator) plainMetricReplicas(metrics PodMetricsInfo, currentR
 		}
 	}
 	newRatio, _ := usageRatio(metrics, targetUsage)
-	return stableReplicas(currentReplicas, ratio, newRatio, len(metrics), tolerances), usage, nil
+	return stableReplicas(currentReplicas, ratio, newRatio, opts.base(len(metrics), currentReplicas), opts.Tolerances), usage, nil
 }
 
 // GetObjectMetricReplicas computes the replicas from a metric describing one
 // object against a target value.
-func (c *ReplicaCalculator) GetObjectMetricReplicas(ctx context.Context, currentReplicas int32, targetUsage int64, metricName string, tolerances Tolerances,
+func (c *ReplicaCalculator) GetObjectMetricReplicas(ctx context.Context, currentReplicas int32, targetUsage int64, metricName string, opts Options,
 	namespace string, ref *v1alpha1.CrossVersionObjectReference, selector, metricSelector labels.Selector) (replicas int32, usage int64, timestamp time.Time, err error) {
 	usage, timestamp, err = c.metrics.GetObjectMetric(ctx, metricName, namespace, ref, metricSelector)
 	if err != nil {
 		return 0, 0, time.Time{}, fmt.Errorf("unable to get metric %s on %s %s/%s: %w", metricName, ref.Kind, namespace, ref.Name, err)
 	}
-	replicas, err = c.usageRatioReplicas(currentReplicas, float64(usage)/float64(targetUsage), tolerances, namespace, selector)
+	replicas, err = c.usageRatioReplicas(currentReplicas, float64(usage)/float64(targetUsage), opts, namespace, selector)
 	return replicas, usage, timestamp, err
 }
 
 // GetObjectPerPodMetricReplicas computes the replicas from a metric
 // describing one object against a per-pod target average.
-func (c *ReplicaCalculator) GetObjectPerPodMetricReplicas(ctx context.Context, statusReplicas int32, targetAverageUsage int64, metricName string, tolerances Tolerances,
+func (c *ReplicaCalculator) GetObjectPerPodMetricReplicas(ctx context.Context, statusReplicas int32, targetAverageUsage int64, metricName string, opts Options,
 	namespace string, ref *v1alpha1.CrossVersionObjectReference, metricSelector labels.Selector) (replicas int32, usage int64, timestamp time.Time, err error) {
 	usage, timestamp, err = c.metrics.GetObjectMetric(ctx, metricName, namespace, ref, metricSelector)
 	if err != nil {
 		return 0, 0, time.Time{}, fmt.Errorf("unable to get metric %s on %s %s/%s: %w", metricName, ref.Kind, namespace, ref.Name, err)
 	}
-	replicas, usage = perPodReplicas(statusReplicas, usage, targetAverageUsage, tolerances)
+	replicas, usage = perPodReplicas(statusReplicas, usage, targetAverageUsage, opts.Tolerances)
 	return replicas, usage, timestamp, nil
 }
 
 // GetExternalMetricReplicas computes the replicas from the total of an
 // external metric against a target value.
-func (c *ReplicaCalculator) GetExternalMetricReplicas(ctx context.Context, currentReplicas int32, targetUsage int64, metricName string, tolerances Tolerances,
+func (c *ReplicaCalculator) GetExternalMetricReplicas(ctx context.Context, currentReplicas int32, targetUsage int64, metricName string, opts Options,
 	namespace string, metricSelector *metav1.LabelSelector, podSelector labels.Selector) (replicas int32, usage int64, timestamp time.Time, err error) {
 	usage, timestamp, err = c.externalTotal(ctx, metricName, namespace, metricSelector)
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}
-	replicas, err = c.usageRatioReplicas(currentReplicas, float64(usage)/float64(targetUsage), tolerances, namespace, podSelector)
+	replicas, err = c.usageRatioReplicas(currentReplicas, float64(usage)/float64(targetUsage), opts, namespace, podSelector)
 	return replicas, usage, timestamp, err
 }
 
 // GetExternalPerPodMetricReplicas computes the replicas from the total of an
 // external metric against a per-pod target average.
-func (c *ReplicaCalculator) GetExternalPerPodMetricReplicas(ctx context.Context, statusReplicas int32, targetUsagePerPod int64, metricName string, tolerances Tolerances,
+func (c *ReplicaCalculator) GetExternalPerPodMetricReplicas(ctx context.Context, statusReplicas int32, targetUsagePerPod int64, metricName string, opts Options,
 	namespace string, metricSelector *metav1.LabelSelector) (replicas int32, usage int64, timestamp time.Time, err error) {
 	usage, timestamp, err = c.externalTotal(ctx, metricName, namespace, metricSelector)
 	if err != nil {
 		return 0, 0, time.Time{}, err
 	}
-	replicas, usage = perPodReplicas(statusReplicas, usage, targetUsagePerPod, tolerances)
+	replicas, usage = perPodReplicas(statusReplicas, usage, targetUsagePerPod, opts.Tolerances)
 	return replicas, usage, timestamp, nil
 }
 
@@ -308,12 +340,13 @@ func perPodReplicas(statusReplicas int32, total, targetPerPod int64, tolerances 
 }
 
 // usageRatioReplicas scales the number of ready pods by ratio; from zero
-// replicas it proposes ceil(ratio).
-func (c *ReplicaCalculator) usageRatioReplicas(currentReplicas int32, ratio float64, tolerances Tolerances, namespace string, selector labels.Selector) (int32, error) {
+// replicas it proposes ceil(ratio). Rollout-aware, terminating pods are not
+// ready pods and the count is capped at currentReplicas.
+func (c *ReplicaCalculator) usageRatioReplicas(currentReplicas int32, ratio float64, opts Options, namespace string, selector labels.Selector) (int32, error) {
 	if currentReplicas == 0 {
 		return ceilReplicas(ratio), nil
 	}
-	if tolerances.isWithin(ratio) {
+	if opts.Tolerances.isWithin(ratio) {
 		return currentReplicas, nil
 	}
 	pods, err := c.listPods(namespace, selector)
@@ -322,11 +355,14 @@ func (c *ReplicaCalculator) usageRatioReplicas(currentReplicas int32, ratio floa
 	}
 	ready := 0
 	for _, p := range pods {
+		if opts.RolloutAware && p.DeletionTimestamp != nil {
+			continue
+		}
 		if p.Status.Phase == corev1.PodRunning && controllerutil.IsPodReady(p) {
 			ready++
 		}
 	}
-	return ceilReplicas(ratio * float64(ready)), nil
+	return ceilReplicas(ratio * float64(opts.base(ready, currentReplicas))), nil
 }
 
 func (c *ReplicaCalculator) listPods(namespace string, selector labels.Selector) ([]*corev1.Pod, error) {

@@ -38,7 +38,10 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 )
 
-var defaultTolerances = Tolerances{ScaleDown: 0.1, ScaleUp: 0.1}
+var (
+	defaultTolerances = Tolerances{ScaleDown: 0.1, ScaleUp: 0.1}
+	defaultOptions    = Options{Tolerances: defaultTolerances}
+)
 
 func newCalculator(t *testing.T, pods []*corev1.Pod, metrics MetricsClient) *ReplicaCalculator {
 	t.Helper()
@@ -52,6 +55,24 @@ func newCalculator(t *testing.T, pods []*corev1.Pod, metrics MetricsClient) *Rep
 	return NewReplicaCalculator(metrics, corelisters.NewPodLister(indexer), clocktesting.NewFakeClock(now), cfg.CPUInitializationPeriod, cfg.InitialReadinessDelay)
 }
 
+// sixPods are four pods and two surge pods of a Deployment with
+// spec.replicas 4 in the middle of a rolling update.
+func sixPods() []*corev1.Pod {
+	var pods []*corev1.Pod
+	for _, n := range []string{"a", "b", "c", "d", "surge-1", "surge-2"} {
+		pods = append(pods, newPod(n, "100m"))
+	}
+	return pods
+}
+
+func sixSamples(usage string) []podMetrics {
+	var samples []podMetrics
+	for _, n := range []string{"a", "b", "c", "d", "surge-1", "surge-2"} {
+		samples = append(samples, cpu(n, usage))
+	}
+	return samples
+}
+
 func selectorWeb() labels.Selector { return labels.SelectorFromSet(labels.Set{"app": "web"}) }
 
 func TestGetResourceReplicas(t *testing.T) {
@@ -61,6 +82,7 @@ func TestGetResourceReplicas(t *testing.T) {
 		target          int32
 		container       string
 		tolerances      *Tolerances
+		rolloutAware    bool
 		pods            []*corev1.Pod
 		samples         []podMetrics
 		metricsErr      error
@@ -151,6 +173,34 @@ func TestGetResourceReplicas(t *testing.T) {
 		samples:      []podMetrics{cpu("a", "100m")},
 		wantReplicas: 2, wantUtilization: 100, wantRaw: 100,
 	}, {
+		// Mid-rollout: spec.replicas 4, two surge pods, all at 35% of a 50%
+		// target. Upstream proposes ceil(0.7 × 6) = 5, a scale-up below
+		// target.
+		name:            "surge pods raise the proposal (upstream)",
+		currentReplicas: 4, target: 50,
+		pods:         sixPods(),
+		samples:      sixSamples("35m"),
+		wantReplicas: 5, wantUtilization: 35, wantRaw: 35,
+	}, {
+		name:            "rollout-aware: surge pods share the load but the proposal scales spec.replicas",
+		currentReplicas: 4, target: 50, rolloutAware: true,
+		pods:         sixPods(),
+		samples:      sixSamples("35m"),
+		wantReplicas: 3, wantUtilization: 35, wantRaw: 35,
+	}, {
+		name:            "rollout-aware: a scale-up mid-rollout scales spec.replicas",
+		currentReplicas: 4, target: 50, rolloutAware: true,
+		pods:    sixPods(),
+		samples: sixSamples("100m"),
+		// ratio 2 × min(6, 4) = 8, not 12.
+		wantReplicas: 8, wantUtilization: 100, wantRaw: 100,
+	}, {
+		name:            "rollout-aware: terminating pods are ignored",
+		currentReplicas: 2, target: 50, rolloutAware: true,
+		pods:         []*corev1.Pod{newPod("a", "100m"), newPod("b", "100m"), newPod("c", "100m", deleted)},
+		samples:      []podMetrics{cpu("a", "100m"), cpu("b", "100m"), cpu("c", "100m")},
+		wantReplicas: 4, wantUtilization: 100, wantRaw: 100,
+	}, {
 		name:            "multiple containers: usage and requests are summed",
 		currentReplicas: 2, target: 50,
 		pods: []*corev1.Pod{newPod("a", "100m", withSidecar("100m")), newPod("b", "100m", withSidecar("100m"))},
@@ -210,7 +260,7 @@ func TestGetResourceReplicas(t *testing.T) {
 				tol = *tc.tolerances
 			}
 			calc := newCalculator(t, tc.pods, m.client)
-			replicas, utilization, raw, _, err := calc.GetResourceReplicas(ctx, tc.currentReplicas, tc.target, corev1.ResourceCPU, tol, testNamespace, selectorWeb(), tc.container)
+			replicas, utilization, raw, _, err := calc.GetResourceReplicas(ctx, tc.currentReplicas, tc.target, corev1.ResourceCPU, Options{Tolerances: tol, RolloutAware: tc.rolloutAware}, testNamespace, selectorWeb(), tc.container)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -266,7 +316,7 @@ func TestGetRawResourceReplicas(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, ctx := ktesting.NewTestContext(t)
 			calc := newCalculator(t, tc.pods, newMetricsFakes(tc.samples...).client)
-			replicas, usage, _, err := calc.GetRawResourceReplicas(ctx, tc.currentReplicas, tc.targetMilli, corev1.ResourceCPU, defaultTolerances, testNamespace, selectorWeb(), "")
+			replicas, usage, _, err := calc.GetRawResourceReplicas(ctx, tc.currentReplicas, tc.targetMilli, corev1.ResourceCPU, defaultOptions, testNamespace, selectorWeb(), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -309,24 +359,78 @@ func TestCustomAndExternalMetricReplicas(t *testing.T) {
 	calc := newCalculator(t, pods, m.client)
 
 	// Pods metric: average 30 against 10 per pod → 6.
-	replicas, usage, _, err := calc.GetMetricReplicas(ctx, 2, 10_000, "requests", defaultTolerances, testNamespace, selectorWeb(), labels.Everything())
+	replicas, usage, _, err := calc.GetMetricReplicas(ctx, 2, 10_000, "requests", defaultOptions, testNamespace, selectorWeb(), labels.Everything())
 	if err != nil || replicas != 6 || usage != 30_000 {
 		t.Errorf("pods metric: replicas=%d usage=%d err=%v, want 6 30000", replicas, usage, err)
 	}
 	// Object metric value 400 against 100: ratio 4 × 2 ready pods → 8.
 	ref := &v1alpha1.CrossVersionObjectReference{Kind: "Service", Name: "frontend", APIVersion: "v1"}
-	replicas, usage, _, err = calc.GetObjectMetricReplicas(ctx, 2, 100_000, "rps", defaultTolerances, testNamespace, ref, selectorWeb(), labels.Everything())
+	replicas, usage, _, err = calc.GetObjectMetricReplicas(ctx, 2, 100_000, "rps", defaultOptions, testNamespace, ref, selectorWeb(), labels.Everything())
 	if err != nil || replicas != 8 || usage != 400_000 {
 		t.Errorf("object metric: replicas=%d usage=%d err=%v, want 8 400000", replicas, usage, err)
 	}
 	// External total 120 against 40 per pod → 3.
-	replicas, usage, _, err = calc.GetExternalPerPodMetricReplicas(ctx, 2, 40_000, "queue_length", defaultTolerances, testNamespace, nil)
+	replicas, usage, _, err = calc.GetExternalPerPodMetricReplicas(ctx, 2, 40_000, "queue_length", defaultOptions, testNamespace, nil)
 	if err != nil || replicas != 3 || usage != 60_000 {
 		t.Errorf("external per-pod metric: replicas=%d usage=%d err=%v, want 3 60000", replicas, usage, err)
 	}
 	// External total 120 against a value of 60 → ratio 2 × 2 ready pods.
-	replicas, usage, _, err = calc.GetExternalMetricReplicas(ctx, 2, 60_000, "queue_length", defaultTolerances, testNamespace, nil, selectorWeb())
+	replicas, usage, _, err = calc.GetExternalMetricReplicas(ctx, 2, 60_000, "queue_length", defaultOptions, testNamespace, nil, selectorWeb())
 	if err != nil || replicas != 4 || usage != 120_000 {
 		t.Errorf("external metric: replicas=%d usage=%d err=%v, want 4 120000", replicas, usage, err)
+	}
+}
+
+// TestRolloutAwareValueMetricReplicas checks the ready-pod base of Object
+// and External value metrics: upstream counts terminating and surge pods;
+// rollout-aware, terminating pods are left out and the count is capped at
+// spec.replicas.
+func TestRolloutAwareValueMetricReplicas(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	// spec.replicas 2: a, b, one surge pod and one terminating pod, all
+	// running and ready.
+	pods := []*corev1.Pod{newPod("a", ""), newPod("b", ""), newPod("surge", ""), newPod("old", "", deleted)}
+	m := newMetricsFakes()
+	m.custom.AddReactor("get", "services", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, &custommetricsapi.MetricValueList{Items: []custommetricsapi.MetricValue{{
+			DescribedObject: corev1.ObjectReference{Kind: "Service", Name: "frontend", Namespace: testNamespace},
+			Timestamp:       metav1.Time{Time: now},
+			Value:           resource.MustParse("300"),
+		}}}, nil
+	})
+	m.external.AddReactor("list", "queue_length", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, &externalmetricsapi.ExternalMetricValueList{Items: []externalmetricsapi.ExternalMetricValue{
+			{MetricName: "queue_length", Value: resource.MustParse("300"), Timestamp: metav1.Time{Time: now}},
+		}}, nil
+	})
+	calc := newCalculator(t, pods, m.client)
+	ref := &v1alpha1.CrossVersionObjectReference{Kind: "Service", Name: "frontend", APIVersion: "v1"}
+	tests := []struct {
+		name string
+		opts Options
+		want int32
+	}{
+		// Value 300 against 100: ratio 3.
+		{name: "upstream counts all four ready pods", opts: defaultOptions, want: 12},
+		{name: "rollout-aware scales spec.replicas", opts: Options{Tolerances: defaultTolerances, RolloutAware: true}, want: 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, _, err := calc.GetObjectMetricReplicas(ctx, 2, 100_000, "rps", tc.opts, testNamespace, ref, selectorWeb(), labels.Everything())
+			if err != nil || got != tc.want {
+				t.Errorf("object metric: replicas=%d err=%v, want %d", got, err, tc.want)
+			}
+			got, _, _, err = calc.GetExternalMetricReplicas(ctx, 2, 100_000, "queue_length", tc.opts, testNamespace, nil, selectorWeb())
+			if err != nil || got != tc.want {
+				t.Errorf("external metric: replicas=%d err=%v, want %d", got, err, tc.want)
+			}
+		})
+	}
+	// With only a surge of terminating pods left out, fewer ready pods
+	// than spec.replicas are scaled as they are: one ready pod, ratio 3.
+	few := newCalculator(t, []*corev1.Pod{newPod("a", ""), newPod("old", "", deleted)}, m.client)
+	got, _, _, err := few.GetObjectMetricReplicas(ctx, 2, 100_000, "rps", Options{Tolerances: defaultTolerances, RolloutAware: true}, testNamespace, ref, selectorWeb(), labels.Everything())
+	if err != nil || got != 3 {
+		t.Errorf("object metric with one ready pod: replicas=%d err=%v, want 3", got, err)
 	}
 }

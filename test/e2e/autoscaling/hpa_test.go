@@ -19,10 +19,15 @@ package autoscaling
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
@@ -40,6 +45,14 @@ func TestHorizontalPodAutoscaler(t *testing.T) {
 		t.Run("AppsV1Deployment", func(t *testing.T) {
 			t.Parallel()
 			e.testAppsDeployment(t)
+		})
+		t.Run("MissingMetricBlocksScaleDown", func(t *testing.T) {
+			t.Parallel()
+			e.testMissingMetricBlocksScaleDown(t)
+		})
+		t.Run("MinReplicasZeroNeedsObjectOrExternalMetric", func(t *testing.T) {
+			t.Parallel()
+			e.testMinReplicasZeroValidation(t)
 		})
 	})
 }
@@ -174,5 +187,121 @@ func (e *env) expectScaleUp(t *testing.T, ns, name, what string, replicas func(c
 	expectActive(t, scaledUp)
 	if u, ok := cpuUtilization(scaledUp); !ok || u < 100 {
 		t.Errorf("currentMetrics = %+v, want CPU utilization of at least 100%%", scaledUp.Status.CurrentMetrics)
+	}
+}
+
+// testMissingMetricBlocksScaleDown: three pods at 10% CPU against a 50%
+// target would be scaled down to one at once (no stabilization window), but
+// the autoscaler's second metric is an External metric and this cluster
+// serves no external.metrics.k8s.io: the autoscaler must keep three
+// replicas and say which metric is missing.
+func (e *env) testMissingMetricBlocksScaleDown(t *testing.T) {
+	ns := e.namespace(t, "hpa-missing-metric")
+	deployments := e.client.ExperimentalV1alpha1().Deployments(ns)
+	_, err := deployments.Create(context.Background(), &v1alpha1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "worker"},
+		Spec: v1alpha1.DeploymentSpec{
+			Replicas: ptr.To[int32](3),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "worker"}},
+			Template: podTemplate("worker", "10m"),
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating the Deployment: %v", err)
+	}
+	// Create the autoscaler once metrics-server has the pods' samples, so
+	// its first syncs don't spend the per-object event budget of client-go
+	// (a burst of 25) on CPU failures before the scale-down is blocked.
+	metrics, err := metricsclient.NewForConfig(e.c.RestConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "CPU samples of the three pods", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		list, err := metrics.MetricsV1beta1().PodMetricses(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=worker"})
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return len(list.Items) == 3, fmt.Sprintf("%d pod samples", len(list.Items)), nil
+	})
+	ref := v1alpha1.CrossVersionObjectReference{APIVersion: "experimental/v1alpha1", Kind: "Deployment", Name: "worker"}
+	hpa := cpuHPA("worker", ref, &v1alpha1.HorizontalPodAutoscalerBehavior{
+		ScaleDown: &v1alpha1.HPAScalingRules{StabilizationWindowSeconds: ptr.To[int32](0)},
+	})
+	hpa.Spec.Metrics = append(hpa.Spec.Metrics, v1alpha1.MetricSpec{
+		Type: v1alpha1.ExternalMetricSourceType,
+		External: &v1alpha1.ExternalMetricSource{
+			Metric: v1alpha1.MetricIdentifier{Name: "queue_length"},
+			Target: v1alpha1.MetricTarget{Type: v1alpha1.AverageValueMetricType, AverageValue: ptr.To(resource.MustParse("10"))},
+		},
+	})
+	if _, err := e.client.ExperimentalV1alpha1().HorizontalPodAutoscalers(ns).Create(context.Background(), hpa, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating the HorizontalPodAutoscaler: %v", err)
+	}
+
+	// CPU proposes one replica and the missing External metric blocks the
+	// scale-down.
+	var blocked *v1alpha1.HorizontalPodAutoscaler
+	waitFor(t, "the autoscaler to block the scale-down", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		d, err := deployments.Get(ctx, "worker", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		hpa, err := e.getHPA(ctx, ns, "worker")
+		if err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("deployment spec.replicas=%d; hpa %s", *d.Spec.Replicas, describeHPA(hpa))
+		if *d.Spec.Replicas != 3 {
+			return false, state, fmt.Errorf("the Deployment was scaled to %d while a metric was missing: %s", *d.Spec.Replicas, state)
+		}
+		c := hpaCondition(hpa, v1alpha1.ScalingActive)
+		if c == nil || c.Status != corev1.ConditionFalse || c.Reason != "ScaleDownBlockedByMissingMetrics" {
+			return false, state, nil
+		}
+		blocked = hpa
+		return true, state, nil
+	})
+	c := hpaCondition(blocked, v1alpha1.ScalingActive)
+	for _, want := range []string{"will not scale down below 3 replicas", "the others propose 1", "spec.metrics[1] (External queue_length)"} {
+		if !strings.Contains(c.Message, want) {
+			t.Errorf("ScalingActive message %q does not contain %q", c.Message, want)
+		}
+	}
+	waitFor(t, "a ScaleDownBlockedByMissingMetrics event", 30*time.Second, func(ctx context.Context) (bool, string, error) {
+		events, err := e.c.KubeClient().CoreV1().Events(ns).List(ctx, metav1.ListOptions{
+			FieldSelector: "involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=worker,reason=ScaleDownBlockedByMissingMetrics",
+		})
+		if err != nil {
+			return false, "", err
+		}
+		for _, ev := range events.Items {
+			if ev.Type == corev1.EventTypeWarning && strings.Contains(ev.Message, "spec.metrics[1] (External queue_length)") {
+				return true, "", nil
+			}
+		}
+		return false, fmt.Sprintf("%d events", len(events.Items)), nil
+	})
+}
+
+// testMinReplicasZeroValidation: the API server refuses minReplicas 0
+// without an Object or External metric, naming the field.
+func (e *env) testMinReplicasZeroValidation(t *testing.T) {
+	ns := e.namespace(t, "hpa-min-zero")
+	ref := v1alpha1.CrossVersionObjectReference{APIVersion: "experimental/v1alpha1", Kind: "Deployment", Name: "web"}
+	hpa := cpuHPA("web", ref, nil)
+	hpa.Spec.MinReplicas = ptr.To[int32](0)
+	_, err := e.client.ExperimentalV1alpha1().HorizontalPodAutoscalers(ns).Create(context.Background(), hpa, metav1.CreateOptions{})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.metrics: Forbidden: must specify at least one Object or External metric") {
+		t.Fatalf("creating an autoscaler with minReplicas 0 and only a CPU metric: err = %v, want an Invalid error on spec.metrics", err)
+	}
+	hpa.Spec.Metrics = append(hpa.Spec.Metrics, v1alpha1.MetricSpec{
+		Type: v1alpha1.ExternalMetricSourceType,
+		External: &v1alpha1.ExternalMetricSource{
+			Metric: v1alpha1.MetricIdentifier{Name: "queue_length"},
+			Target: v1alpha1.MetricTarget{Type: v1alpha1.ValueMetricType, Value: ptr.To(resource.MustParse("10"))},
+		},
+	})
+	if _, err := e.client.ExperimentalV1alpha1().HorizontalPodAutoscalers(ns).Create(context.Background(), hpa, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating an autoscaler with minReplicas 0 and an External metric: %v", err)
 	}
 }
