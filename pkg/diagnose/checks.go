@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 package diagnose
 
 import (
@@ -898,4 +897,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-

@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 package diagnose
 
 import (
@@ -300,4 +299,3 @@ func expect(t *testing.T, r *Report, id string, status Status, substrings ...str
 		}
 	}
 }
-

@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 // Package diagnose checks each link of the chain that makes the experimental
 // API group work: the APIService and its Available condition, the Service it
 // names and that Service's endpoints, the serving certificate against the
