@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
@@ -853,6 +855,10 @@ func (d *diagnosis) aggregateRoles(ctx context.Context) {
 	d.ok(IDAggregateRoles, check, "%s", strings.Join(found, ", "))
 }
 
+// canonicalRule is what each built-in aggregate role must grant on the
+// group when our ClusterRole for it cannot be read.
+var canonicalRule = map[string]string{"view": "list", "edit": "create", "admin": "create"}
+
 func (d *diagnosis) aggregation(ctx context.Context) {
 	group := "experimental"
 	if d.as != nil {
@@ -860,31 +866,77 @@ func (d *diagnosis) aggregation(ctx context.Context) {
 	}
 	targets := d.sortedTargets()
 	check := "ClusterRoles " + strings.Join(targets, "/")
-	var missing []string
+	var problems []string
 	for _, target := range targets {
 		cr, err := d.c.Kube.RbacV1().ClusterRoles().Get(ctx, target, metav1.GetOptions{})
 		if err != nil {
-			missing = append(missing, target+" ("+errString(err)+")")
+			problems = append(problems, target+" ("+errString(err)+")")
 			continue
 		}
-		has := false
-		for _, r := range cr.Rules {
-			for _, g := range r.APIGroups {
-				if g == group {
-					has = true
+		// The rules the target must cover: those of our ClusterRole, or
+		// a canonical one when it is gone (the target may still hold
+		// rules of a role aggregated into it, e.g. view into edit).
+		var want []rbacv1.PolicyRule
+		if src, err := d.c.Kube.RbacV1().ClusterRoles().Get(ctx, d.o.AggregateRoles[target], metav1.GetOptions{}); err == nil {
+			want = src.Rules
+		} else if verb, ok := canonicalRule[target]; ok {
+			want = []rbacv1.PolicyRule{{APIGroups: []string{group}, Resources: []string{"deployments"}, Verbs: []string{verb}}}
+		}
+		if missing := uncovered(cr.Rules, want); len(missing) > 0 {
+			more := ""
+			if len(missing) > 3 {
+				more = fmt.Sprintf(" and %d more", len(missing)-3)
+				missing = missing[:3]
+			}
+			problems = append(problems, target+" lacks "+strings.Join(missing, ", ")+more)
+		}
+	}
+	if len(problems) > 0 {
+		d.fail(IDAggregation, check, strings.Join(problems, "; ")+": users bound to them cannot use the "+group+" kinds",
+			"kube-controller-manager's clusterrole-aggregation controller merges the ClusterRoles labelled rbac.authorization.k8s.io/aggregate-to-<role>=true: check it runs (--controllers), and kubectl apply -f artifacts/deploy/rbac-aggregate.yaml")
+		return
+	}
+	d.ok(IDAggregation, check, "grant the %s rules of %s", group, strings.Join(d.sourceNames(targets), ", "))
+}
+
+func (d *diagnosis) sourceNames(targets []string) []string {
+	var out []string
+	for _, t := range targets {
+		out = append(out, d.o.AggregateRoles[t])
+	}
+	return out
+}
+
+// uncovered lists "verb resource.group" of want that no rule of have
+// grants (non-resource rules are ignored).
+func uncovered(have, want []rbacv1.PolicyRule) []string {
+	var out []string
+	for _, w := range want {
+		for _, g := range w.APIGroups {
+			for _, r := range w.Resources {
+				for _, v := range w.Verbs {
+					if !covered(have, g, r, v) {
+						out = append(out, v+" "+r+"."+g)
+					}
 				}
 			}
 		}
-		if !has {
-			missing = append(missing, target)
+	}
+	return out
+}
+
+func covered(have []rbacv1.PolicyRule, group, resource, verb string) bool {
+	for _, h := range have {
+		if len(h.ResourceNames) > 0 {
+			continue
+		}
+		if (slices.Contains(h.APIGroups, group) || slices.Contains(h.APIGroups, "*")) &&
+			(slices.Contains(h.Resources, resource) || slices.Contains(h.Resources, "*")) &&
+			(slices.Contains(h.Verbs, verb) || slices.Contains(h.Verbs, "*")) {
+			return true
 		}
 	}
-	if len(missing) > 0 {
-		d.fail(IDAggregation, check, "no "+group+" rules in "+strings.Join(missing, ", ")+": users bound to them cannot use the experimental kinds",
-			"kube-controller-manager's clusterrole-aggregation controller merges the ClusterRoles labelled rbac.authorization.k8s.io/aggregate-to-<role>=true: check it runs (--controllers) and the labels (kubectl get clusterroles -l app.kubernetes.io/name=workloads-apiserver --show-labels)")
-		return
-	}
-	d.ok(IDAggregation, check, "contain %s rules", group)
+	return false
 }
 
 func errString(err error) string {

@@ -55,7 +55,7 @@ func TestHealthy(t *testing.T) {
 ✓ Discovery /apis/experimental/v1alpha1: 2 resources in 0s
 ✓ Lease workloads-system/workloads-controller-manager: held by cm-0_1234, renewed 2s ago (lease duration 15s)
 ✓ Aggregated ClusterRoles: workloads-experimental-view, workloads-experimental-edit, workloads-experimental-admin
-✓ ClusterRoles view/edit/admin: contain experimental rules
+✓ ClusterRoles view/edit/admin: grant the experimental rules of workloads-experimental-view, workloads-experimental-edit, workloads-experimental-admin
 17 checks: 0 failed, 0 warnings
 `
 	if got := out.String(); got != want {
@@ -343,7 +343,26 @@ func TestRBAC(t *testing.T) {
 		f := newFixture(t)
 		object[*rbacv1.ClusterRole](t, f, "edit").Rules = object[*rbacv1.ClusterRole](t, f, "edit").Rules[:1]
 		f.remove("admin", &rbacv1.ClusterRole{})
-		expect(t, f.run(t, Options{}), IDAggregation, Fail, "✗ ClusterRoles view/edit/admin: no experimental rules in edit, admin (not found)", "clusterrole-aggregation controller")
+		expect(t, f.run(t, Options{}), IDAggregation, Fail,
+			"✗ ClusterRoles view/edit/admin: edit lacks get deployments.experimental; admin (not found): users bound to them cannot use the experimental kinds",
+			"clusterrole-aggregation controller")
+	})
+	t.Run("edit holds only the view rules", func(t *testing.T) {
+		// view is aggregated into edit: deleting our edit role leaves
+		// edit with read-only experimental rules.
+		f := newFixture(t)
+		f.remove("workloads-experimental-edit", &rbacv1.ClusterRole{})
+		expect(t, f.run(t, Options{}), IDAggregation, Fail, "edit lacks create deployments.experimental:")
+	})
+	t.Run("wildcards and partial", func(t *testing.T) {
+		f := newFixture(t)
+		object[*rbacv1.ClusterRole](t, f, "workloads-experimental-admin").Rules = []rbacv1.PolicyRule{
+			{APIGroups: []string{"experimental"}, Resources: []string{"deployments", "jobs"}, Verbs: []string{"get", "delete"}},
+		}
+		object[*rbacv1.ClusterRole](t, f, "admin").Rules = []rbacv1.PolicyRule{
+			{APIGroups: []string{"experimental"}, Resources: []string{"*"}, Verbs: []string{"get"}},
+		}
+		expect(t, f.run(t, Options{}), IDAggregation, Fail, "admin lacks delete deployments.experimental, delete jobs.experimental:")
 	})
 }
 
