@@ -799,7 +799,11 @@ func (d *diagnosis) lease(ctx context.Context) {
 		dur = time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
 	}
 	age := d.c.Now().Sub(l.Spec.RenewTime.Time)
-	msg := fmt.Sprintf("held by %s, renewed %s ago (lease duration %s)", holder, age.Round(time.Second), dur)
+	shown := age.Round(time.Second)
+	if age < 10*time.Second {
+		shown = age.Round(100 * time.Millisecond)
+	}
+	msg := fmt.Sprintf("held by %s, renewed %s ago (lease duration %s)", holder, shown, dur)
 	if age > dur {
 		d.fail(IDLease, check, msg+": the leader stopped renewing, controllers are not running", logs)
 		return
