@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Command kubectl-experimental is the kubectl plugin for the
-// experimental/v1alpha1 workload kinds: `kubectl experimental rollout|set|create|describe|logs`.
+// experimental/v1alpha1 workload kinds: `kubectl experimental rollout|set|create|trigger|describe|logs|diagnose`.
 package main
 
 import (

@@ -92,7 +92,8 @@ func newRootCommand(streams genericiooptions.IOStreams, clients Clients) *cobra.
 		Short: "kubectl verbs for the experimental/v1alpha1 workload kinds",
 		Long: `kubectl experimental brings rollout, set image, create job, trigger, describe and logs
 to the experimental/v1alpha1 workload kinds (DaemonSet, Deployment, ReplicaSet,
-Job, CronJob, HorizontalPodAutoscaler), which stock kubectl cannot drive.
+Job, CronJob, HorizontalPodAutoscaler), which stock kubectl cannot drive, and
+diagnose, which checks every link between kube-apiserver and workloads-apiserver.
 
 Resource types: deployment (deploy, xdeploy), daemonset (ds, xds),
 replicaset (rs, xrs), job (xjob), cronjob (cj, xcj),
@@ -113,6 +114,7 @@ horizontalpodautoscaler (hpa, xhpa); all name the experimental kinds.`,
 		newTriggerCommand(streams, clients),
 		newDescribeCommand(streams, clients),
 		newLogsCommand(streams, clients),
+		newDiagnoseCommand(streams, clients),
 	)
 	return cmd
 }
