@@ -18,8 +18,8 @@ limitations under the License.
 // workloads-controller-manager end to end: kwok nodes whose pod CPU usage
 // follows the kwok.x-k8s.io/usage-cpu annotation, metrics-server serving
 // metrics.k8s.io, and experimental/v1alpha1 HorizontalPodAutoscalers that
-// scale experimental and apps/v1 Deployments through their /scale
-// subresource.
+// scale experimental and apps/v1 Deployments and experimental Jobs
+// (parallelism) through their /scale subresource.
 package autoscaling
 
 import (

@@ -50,6 +50,10 @@ func TestHorizontalPodAutoscaler(t *testing.T) {
 			t.Parallel()
 			e.testMissingMetricBlocksScaleDown(t)
 		})
+		t.Run("JobParallelism", func(t *testing.T) {
+			t.Parallel()
+			e.testJobParallelism(t)
+		})
 		t.Run("MinReplicasZeroNeedsObjectOrExternalMetric", func(t *testing.T) {
 			t.Parallel()
 			e.testMinReplicasZeroValidation(t)
