@@ -25,6 +25,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
@@ -143,6 +144,55 @@ func TestCluster(t *testing.T) {
 		}
 		if podReady(again) {
 			t.Errorf("pod became ready")
+		}
+	})
+
+	// A deleted pod is terminated as by a kubelet: Failed, containers
+	// exited 137, at once, or at the end of its grace period when it ignores
+	// SIGTERM. A finalizer keeps the terminal pod to look at.
+	t.Run("deleted pod is terminated", func(t *testing.T) {
+		const holdFinalizer = "workloads.experimental.test/hold"
+		terminated := func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed }
+		for _, tc := range []struct {
+			name        string
+			annotations map[string]string
+			grace       int64
+			atDeadline  bool
+		}{
+			{name: "stops-at-once", grace: 30},
+			{name: "ignores-sigterm", annotations: map[string]string{framework.AnnotationIgnoreSIGTERM: "true"}, grace: 3, atDeadline: true},
+		} {
+			pod := testPod(tc.name, nil, tc.annotations)
+			pod.Finalizers = []string{holdFinalizer}
+			created, err := client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitForPod(ctx, t, client, created.Name, func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+			// The grace period ends this long after the delete request. (The
+			// pod's deletionTimestamp says so only until the final delete
+			// with grace period 0 moves it to that moment.)
+			deadline := time.Now().Add(time.Duration(tc.grace) * time.Second)
+			if err := client.CoreV1().Pods("default").Delete(ctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: &tc.grace}); err != nil {
+				t.Fatal(err)
+			}
+			got := waitForPod(ctx, t, client, created.Name, terminated)
+			cs := got.Status.ContainerStatuses
+			if len(cs) != 1 || cs[0].State.Terminated == nil || cs[0].State.Terminated.ExitCode != 137 || cs[0].State.Terminated.Reason != "Error" || cs[0].State.Running != nil {
+				t.Errorf("%s: unexpected container statuses: %+v", tc.name, cs)
+			} else {
+				// Timestamps have a resolution of one second.
+				finished := cs[0].State.Terminated.FinishedAt.Time
+				if tc.atDeadline && finished.Before(deadline.Add(-time.Second)) {
+					t.Errorf("%s: containers finished at %s, before the grace period ended at %s", tc.name, finished, deadline)
+				}
+				if !tc.atDeadline && !finished.Before(deadline.Add(-20*time.Second)) {
+					t.Errorf("%s: containers finished at %s, not at once (grace period ends at %s)", tc.name, finished, deadline)
+				}
+			}
+			if _, err := client.CoreV1().Pods("default").Patch(ctx, created.Name, types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 
