@@ -18,6 +18,7 @@ package batch
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -28,7 +29,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
@@ -40,22 +40,26 @@ import (
 // controllers' and the namespace controller's work.
 const deletionDeadline = 60 * time.Second
 
-// trackedRunningPods waits until the Job with uid has n Running pods that
-// carry the tracking finalizer.
-func (e *env) trackedRunningPods(t *testing.T, ns string, uid types.UID, n int) {
+// trackedRunningPods waits until the Job counts n active pods and n of its
+// pods are Running and carry the tracking finalizer.
+func (e *env) trackedRunningPods(t *testing.T, job *v1alpha1.Job, n int32) {
 	t.Helper()
-	poll(t, "Running pods carrying the tracking finalizer", func(ctx context.Context) (bool, error) {
-		pods, err := e.ownedPods(ctx, ns, uid)
+	poll(t, fmt.Sprintf("%d running pods carrying the tracking finalizer", n), func(ctx context.Context) (bool, error) {
+		cur, err := e.getJob(ctx, job.Namespace, job.Name)
+		if err != nil || cur.Status.Active != n {
+			return false, err
+		}
+		pods, err := e.ownedPods(ctx, job.Namespace, job.UID)
 		if err != nil {
 			return false, err
 		}
-		tracked := 0
+		var tracked int32
 		for _, p := range pods {
 			if p.Status.Phase == corev1.PodRunning && slices.Contains(p.Finalizers, jobcontroller.TrackingFinalizer) {
 				tracked++
 			}
 		}
-		return tracked >= n, nil
+		return tracked == n, nil
 	})
 }
 
@@ -117,7 +121,7 @@ func TestNamespaceWithRunningJobPodsIsDeleted(t *testing.T) {
 	if got := ptr.Deref(job.Spec.PodReplacementPolicy, ""); got != v1alpha1.Failed {
 		t.Fatalf("example Job podReplacementPolicy = %q, want %q (defaulted from its podFailurePolicy)", got, v1alpha1.Failed)
 	}
-	e.trackedRunningPods(t, ns, job.UID, 3)
+	e.trackedRunningPods(t, job, 3)
 	deploy, err := e.client.ExperimentalV1alpha1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +193,7 @@ func TestJobDeletionReleasesTrackingFinalizers(t *testing.T) {
 			job := newJob("long", 3, 3, succeedAfter("1h"))
 			job.Spec.PodReplacementPolicy = ptr.To(v1alpha1.Failed)
 			job = e.createJob(t, ns, job)
-			e.trackedRunningPods(t, ns, job.UID, 3)
+			e.trackedRunningPods(t, job, 3)
 
 			began := time.Now()
 			if err := e.client.ExperimentalV1alpha1().Jobs(ns).Delete(ctx, job.Name, metav1.DeleteOptions{PropagationPolicy: ptr.To(policy)}); err != nil {

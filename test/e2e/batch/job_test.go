@@ -19,7 +19,6 @@ package batch
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -332,23 +331,7 @@ func TestJobDeletedMidFlightReleasesPods(t *testing.T) {
 	ns := e.namespace(t, "job-delete")
 	ctx := context.Background()
 	job := e.createJob(t, ns, newJob("long", 3, 3, succeedAfter("1h")))
-	poll(t, "3 running pods carrying the tracking finalizer", func(ctx context.Context) (bool, error) {
-		cur, err := e.getJob(ctx, ns, job.Name)
-		if err != nil || cur.Status.Active != 3 {
-			return false, err
-		}
-		pods, err := e.ownedPods(ctx, ns, job.UID)
-		if err != nil {
-			return false, err
-		}
-		tracked := 0
-		for _, p := range pods {
-			if p.Status.Phase == corev1.PodRunning && slices.Contains(p.Finalizers, jobcontroller.TrackingFinalizer) {
-				tracked++
-			}
-		}
-		return tracked == 3, nil
-	})
+	e.trackedRunningPods(t, job, 3)
 	if err := e.client.ExperimentalV1alpha1().Jobs(ns).Delete(ctx, job.Name, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)}); err != nil {
 		t.Fatal(err)
 	}
