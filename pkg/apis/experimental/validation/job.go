@@ -688,8 +688,8 @@ func hasConditionStatus(conditions []experimental.JobCondition, conditionType ex
 	return false
 }
 
-// isJobFinished reports whether a Job is Complete or Failed.
-func isJobFinished(job *experimental.Job) bool {
+// IsJobFinished reports whether a Job is Complete or Failed.
+func IsJobFinished(job *experimental.Job) bool {
 	return isConditionTrue(job.Status.Conditions, experimental.JobComplete) || isConditionTrue(job.Status.Conditions, experimental.JobFailed)
 }
 
@@ -726,7 +726,7 @@ func jobStatusChecksFor(job, old *experimental.Job) jobStatusChecks {
 	changed := func(t experimental.JobConditionType) bool {
 		return isConditionTrue(oldConds, t) != isConditionTrue(newConds, t)
 	}
-	finishedChanged := isJobFinished(old) != isJobFinished(job)
+	finishedChanged := IsJobFinished(old) != IsJobFinished(job)
 	completeChanged := changed(experimental.JobComplete)
 	failedChanged := changed(experimental.JobFailed)
 	failureTargetChanged := changed(experimental.JobFailureTarget)

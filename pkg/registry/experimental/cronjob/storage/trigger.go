@@ -22,7 +22,6 @@ import (
 	"maps"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -112,8 +111,7 @@ func (r *TriggerREST) Create(ctx context.Context, name string, obj runtime.Objec
 	switch cj.Spec.ConcurrencyPolicy {
 	case experimental.ForbidConcurrent:
 		if len(active) > 0 {
-			return nil, apierrors.NewConflict(experimental.Resource("cronjobs"), name,
-				fmt.Errorf("concurrencyPolicy is Forbid and job %q is still active; wait for it to finish or delete it", active[0].Name))
+			return nil, forbidConflict(name, active[0].Name)
 		}
 	case experimental.ReplaceConcurrent:
 		for _, job := range active {
@@ -176,12 +174,18 @@ func (r *TriggerREST) resolveForbidRace(ctx context.Context, cj *experimental.Cr
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting job %q that raced with job %q: %w", created.Name, first.Name, err)
 	}
-	return apierrors.NewConflict(experimental.Resource("cronjobs"), cj.Name,
-		fmt.Errorf("concurrencyPolicy is Forbid and job %q is still active; wait for it to finish or delete it", first.Name))
+	return forbidConflict(cj.Name, first.Name)
 }
 
 // activeJobs returns the Jobs cj controls that have not finished and are
 // not being deleted, in the order the Job storage lists them.
+// forbidConflict is the 409 a trigger gets while concurrencyPolicy Forbid and
+// the active Job named activeJob hold back a new run.
+func forbidConflict(cronJob, activeJob string) error {
+	return apierrors.NewConflict(experimental.Resource("cronjobs"), cronJob,
+		fmt.Errorf("concurrencyPolicy is Forbid and job %q is still active; wait for it to finish or delete it", activeJob))
+}
+
 func (r *TriggerREST) activeJobs(ctx context.Context, cj *experimental.CronJob) ([]*experimental.Job, error) {
 	obj, err := r.jobs.List(ctx, &metainternalversion.ListOptions{})
 	if err != nil {
@@ -191,21 +195,12 @@ func (r *TriggerREST) activeJobs(ctx context.Context, cj *experimental.CronJob) 
 	for i := range obj.(*experimental.JobList).Items {
 		job := &obj.(*experimental.JobList).Items[i]
 		ref := metav1.GetControllerOfNoCopy(job)
-		if ref == nil || ref.UID != cj.UID || job.DeletionTimestamp != nil || finished(job) {
+		if ref == nil || ref.UID != cj.UID || job.DeletionTimestamp != nil || validation.IsJobFinished(job) {
 			continue
 		}
 		active = append(active, job)
 	}
 	return active, nil
-}
-
-func finished(job *experimental.Job) bool {
-	for _, c := range job.Status.Conditions {
-		if (c.Type == experimental.JobComplete || c.Type == experimental.JobFailed) && c.Status == corev1.ConditionTrue {
-			return true
-		}
-	}
-	return false
 }
 
 // newManualJob returns the Job a trigger of cj creates, as kubectl create
