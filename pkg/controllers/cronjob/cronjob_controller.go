@@ -764,9 +764,8 @@ func (c *Controller) setCondition(cj *v1alpha1.CronJob, status metav1.ConditionS
 		Reason:             reason,
 		Message:            message,
 	}
-	if old := meta.FindStatusCondition(cj.Status.Conditions, cond.Type); old != nil && old.Status == status {
-		cond.LastTransitionTime = old.LastTransitionTime
-	}
+	// SetStatusCondition keeps the old transition time when the status
+	// does not change.
 	meta.SetStatusCondition(&cj.Status.Conditions, cond)
 }
 
