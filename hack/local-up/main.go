@@ -55,14 +55,6 @@ func main() {
 	}
 }
 
-// haGracefulShutdownArgs are the graceful-termination flags of the HA
-// replicas (as in artifacts/deploy/apiserver.yaml).
-var haGracefulShutdownArgs = []string{
-	"--shutdown-delay-duration=3s",
-	"--shutdown-send-retry-after=true",
-	"--shutdown-watch-termination-grace-period=5s",
-}
-
 func run(stateDir string, nodes int, metrics, ha bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -98,7 +90,7 @@ func run(stateDir string, nodes int, metrics, ha bool) error {
 	if ha {
 		opts.WorkloadsEtcdMembers = 3
 		opts.WorkloadsAPIServerReplicas = 3
-		opts.WorkloadsAPIServerArgs = append(opts.WorkloadsAPIServerArgs, haGracefulShutdownArgs...)
+		opts.WorkloadsAPIServerArgs = append(opts.WorkloadsAPIServerArgs, framework.HAShutdownArgs...)
 		opts.WorkloadsControllerManagers = 2
 	}
 	cluster, stopCluster, err := framework.Start(ctx, opts, logger)

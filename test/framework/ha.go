@@ -57,6 +57,24 @@ func WorkloadsControllerManagerComponent(i int) string {
 	return fmt.Sprintf("%s-%d", ComponentWorkloadsControllerManager, i)
 }
 
+// HAShutdownArgs are graceful-termination flags for replicas behind the
+// test LoadBalancer: on SIGTERM a replica keeps serving while it reports not
+// ready until the balancer has taken it out of rotation (a shutdown delay of
+// a few probe intervals; the balancer probes every 500ms, so 3s instead of
+// the server's 5s default), answers requests that still arrive with 429 and
+// Retry-After so clients retry elsewhere, then ends its watches cleanly so
+// watchers resume on another replica.
+//
+// The GOAWAY a replica sends at the end of the shutdown delay can fail a
+// write in flight through kube-apiserver: its aggregation proxy streams
+// request bodies and cannot replay one that a GOAWAY refused, so the client
+// gets a 503.
+var HAShutdownArgs = []string{
+	"--shutdown-delay-duration=3s",
+	"--shutdown-send-retry-after=true",
+	"--shutdown-watch-termination-grace-period=5s",
+}
+
 // haPorts are the extra ports of the replicated components.
 type haPorts struct {
 	etcdClient, etcdPeer, etcdMetrics []int

@@ -62,31 +62,13 @@ const (
 	retryPeriod   = 1 * time.Second
 )
 
-// gracefulShutdownArgs are the graceful-termination flags of every replica:
-// on SIGTERM a replica keeps serving while it reports not ready until the
-// balancer has taken it out of rotation (shutdown delay, longer than a few
-// probe intervals), answers requests that still arrive with 429 and
-// Retry-After so clients retry elsewhere, then ends its watches cleanly so
-// watchers resume on another replica. These are workloads-apiserver's defaults
-// except the shorter delay (5s by default), which is enough for the test
-// balancer probing every 500ms.
-//
-// The GOAWAY a replica sends at the end of the shutdown delay can fail a write in flight through kube-apiserver: its
-// aggregation proxy streams request bodies and cannot replay one that a
-// GOAWAY refused, so the client gets a 503 (see TestRollingRestart).
-var gracefulShutdownArgs = []string{
-	"--shutdown-delay-duration=3s",
-	"--shutdown-send-retry-after=true",
-	"--shutdown-watch-termination-grace-period=5s",
-}
-
 func clusterOptions() framework.Options {
 	return framework.Options{
 		Nodes:                      5,
 		WorkloadsAPIServer:         true,
 		WorkloadsEtcdMembers:       3,
 		WorkloadsAPIServerReplicas: 3,
-		WorkloadsAPIServerArgs:     append([]string{"--runtime-config=experimental/v1alpha1=true"}, gracefulShutdownArgs...),
+		WorkloadsAPIServerArgs:     append([]string{"--runtime-config=experimental/v1alpha1=true"}, framework.HAShutdownArgs...),
 		// 3s shutdown delay + 5s watch grace + request drain, with margin.
 		WorkloadsAPIServerTerminationGracePeriod: 30 * time.Second,
 		WorkloadsControllerManagers:              2,
