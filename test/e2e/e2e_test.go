@@ -21,6 +21,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -247,10 +248,24 @@ func TestGarbageCollectionAndNamespaceDeletion(t *testing.T) {
 		if err := kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := deployments.Create(ctx, newDeployment("late"), metav1.CreateOptions{})
-		if !apierrors.IsForbidden(err) && !apierrors.IsNotFound(err) {
-			t.Errorf("create in a terminating namespace: expected Forbidden, got %v", err)
-		}
+		// workloads-apiserver's NamespaceLifecycle admission sees the
+		// namespace through an informer, as kube-apiserver's does: a create
+		// racing the deletion may still be admitted, but once the informer has
+		// the Terminating namespace every create is Forbidden (or NotFound
+		// once it is gone).
+		attempt := 0
+		poll(t, "creates in the terminating namespace to be rejected", func(ctx context.Context) (bool, error) {
+			attempt++
+			_, err := deployments.Create(ctx, newDeployment(fmt.Sprintf("late-%d", attempt)), metav1.CreateOptions{})
+			switch {
+			case apierrors.IsForbidden(err) || apierrors.IsNotFound(err):
+				return true, nil
+			case err != nil:
+				return false, fmt.Errorf("create in a terminating namespace: expected Forbidden, got %w", err)
+			}
+			t.Logf("create %d in the terminating namespace admitted before the namespace informer saw the deletion", attempt)
+			return false, nil
+		})
 		poll(t, "the namespace to be deleted", func(ctx context.Context) (bool, error) {
 			_, err := kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 			return apierrors.IsNotFound(err), nil
