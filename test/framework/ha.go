@@ -63,16 +63,22 @@ func WorkloadsControllerManagerComponent(i int) string {
 // a few probe intervals; the balancer probes every 500ms, so 3s instead of
 // the server's 5s default), answers requests that still arrive with 429 and
 // Retry-After so clients retry elsewhere, then ends its watches cleanly so
-// watchers resume on another replica.
+// watchers resume on another replica. At the end of the delay each HTTP/2
+// connection gets a first GOAWAY that refuses nothing, so kube-apiserver's
+// aggregation proxy moves to a new connection (another replica) before the
+// final one.
 //
-// The GOAWAY a replica sends at the end of the shutdown delay can fail a
-// write in flight through kube-apiserver: its aggregation proxy streams
-// request bodies and cannot replay one that a GOAWAY refused, so the client
-// gets a 503.
+// --goaway-chance sends that same first GOAWAY on 1% of the requests, so
+// kube-apiserver, which multiplexes everything it proxies to the Service over
+// one HTTP/2 connection, opens a new one now and then and its requests and
+// watches spread over the replicas (artifacts/deploy uses 0.001, as
+// kube-apiserver's documentation suggests; the tests open a thousand watches
+// in seconds and want them spread at once).
 var HAShutdownArgs = []string{
 	"--shutdown-delay-duration=3s",
 	"--shutdown-send-retry-after=true",
 	"--shutdown-watch-termination-grace-period=5s",
+	"--goaway-chance=0.01",
 }
 
 // haPorts are the extra ports of the replicated components.

@@ -73,9 +73,11 @@ const DefaultEtcdDataDir = "workloads-apiserver.etcd"
 //   - for DefaultShutdownDelay after SIGTERM the server keeps serving every
 //     request while /readyz fails, so the endpoints and the load balancer
 //     stop sending it new traffic;
-//   - then requests that still arrive get 429 with Retry-After and
-//     "Connection: close" (--shutdown-send-retry-after) instead of a refused
-//     connection, and client-go retries them on another replica;
+//   - then each HTTP/2 connection gets a first GOAWAY that refuses nothing
+//     (see Serve), so kube-apiserver's aggregation proxy moves to a new
+//     connection, and requests that still arrive get 429 with Retry-After
+//     (--shutdown-send-retry-after) instead of a refused connection, which
+//     client-go retries on another replica;
 //   - open watches are ended at that point, within at most
 //     DefaultShutdownWatchTerminationGracePeriod, so watchers re-establish
 //     them elsewhere and the process exits promptly instead of waiting for
@@ -189,10 +191,10 @@ func (o *Options) addServerRunFlags(fs *pflag.FlagSet) {
 		}
 	})
 	if f := fs.Lookup("goaway-chance"); f != nil {
-		f.Usage += " Leave it at 0 behind kube-apiserver's aggregation proxy: the proxy streams request bodies and " +
-			"cannot replay one that a GOAWAY refused, so each GOAWAY can fail a write in flight with a 503 " +
-			"(measured: 1 write in about 6000 at 0.001). A non-zero value moves kube-apiserver's pooled " +
-			"HTTP/2 connection between replicas now and then, at that cost."
+		f.Usage += " workloads-apiserver sends the first GOAWAY of a two-phase HTTP/2 shutdown, which refuses no " +
+			"request in flight, so a non-zero value is safe behind kube-apiserver's aggregation proxy: the proxy " +
+			"moves to a new connection, and with several replicas behind a Service its requests and watches " +
+			"spread over them (0.001 is a good value there)."
 	}
 	if f := fs.Lookup("shutdown-delay-duration"); f != nil {
 		f.Usage += fmt.Sprintf(" workloads-apiserver defaults to %s so that a replica leaves the Service endpoints "+
@@ -389,5 +391,5 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
+	return Serve(ctx, server.GenericAPIServer)
 }

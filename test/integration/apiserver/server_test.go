@@ -116,7 +116,7 @@ func launchServer(t *testing.T, runtimeConfig map[string]string, modify func(*se
 		t.Fatalf("building server: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.GenericAPIServer.PrepareRun().RunWithContext(ctx) }()
+	go func() { done <- server.Serve(ctx, srv.GenericAPIServer) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
