@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"net"
@@ -404,5 +405,41 @@ func TestConnectionMadeWhileDrainingGetsGoAway(t *testing.T) {
 	c.post(1, "/ok")
 	if st := c.response(1).PseudoValue("status"); st != "200" {
 		t.Fatalf("stream 1: status %s, want 200", st)
+	}
+}
+
+// discardConn is a connection that drops what is written.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(p []byte) (int, error)          { return len(p), nil }
+func (discardConn) ConnectionState() tls.ConnectionState { return tls.ConnectionState{} }
+
+// BenchmarkDrainingConnWrite measures what following the frame headers costs
+// per write, against writing to the connection directly: the HTTP/2 server's
+// typical flush of a response (HEADERS and a few DATA frames, 4 KiB to
+// 64 KiB). Compare the sub-benchmarks' ns/op.
+func BenchmarkDrainingConnWrite(b *testing.B) {
+	for _, size := range []int{4 << 10, 64 << 10} {
+		var buf bytes.Buffer
+		fr := http2.NewFramer(&buf, nil)
+		_ = fr.WriteSettings()
+		for buf.Len() < size {
+			_ = fr.WriteData(1, false, make([]byte, 16<<10))
+		}
+		frames := buf.Bytes()
+		b.Run(fmt.Sprintf("direct/%dKiB", size>>10), func(b *testing.B) {
+			var c tlsConn = discardConn{}
+			b.SetBytes(int64(len(frames)))
+			for b.Loop() {
+				_, _ = c.Write(frames)
+			}
+		})
+		b.Run(fmt.Sprintf("draining/%dKiB", size>>10), func(b *testing.B) {
+			c := newDrainingConn(discardConn{})
+			b.SetBytes(int64(len(frames)))
+			for b.Loop() {
+				_, _ = c.Write(frames)
+			}
+		})
 	}
 }
