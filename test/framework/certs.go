@@ -51,11 +51,13 @@ type PKI struct {
 	FrontProxyClientCert, FrontProxyClientKey string
 
 	// Serving CA and serving certificates of the aggregated API servers
-	// (workloads-apiserver, metrics-server). The CA goes into the caBundle of
-	// their APIServices.
-	ServingCACert, ServingCAKey               string
-	WorkloadsServingCert, WorkloadsServingKey string
-	MetricsServingCert, MetricsServingKey     string
+	// (workloads-apiserver, metrics-server, the test metrics adapter of
+	// package metricsadapter). The CA goes into the caBundle of their
+	// APIServices.
+	ServingCACert, ServingCAKey                         string
+	WorkloadsServingCert, WorkloadsServingKey           string
+	MetricsServingCert, MetricsServingKey               string
+	MetricsAdapterServingCert, MetricsAdapterServingKey string
 
 	// Service-account token signing key pair.
 	ServiceAccountKey, ServiceAccountPub string
@@ -221,6 +223,13 @@ func generatePKI(dir, workloadsNamespace, workloadsService, metricsNamespace, me
 			usages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		}, parent: &servingCA, certFile: "metrics-server.crt", keyFile: "metrics-server.key",
 			certPath: &p.MetricsServingCert, keyPath: &p.MetricsServingKey},
+		{spec: certSpec{
+			commonName: MetricsAdapterServiceName + "." + MetricsAdapterNamespace + ".svc",
+			dnsNames:   aggregatedServerNames(MetricsAdapterNamespace, MetricsAdapterServiceName),
+			ips:        loopback,
+			usages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}, parent: &servingCA, certFile: "metrics-adapter.crt", keyFile: "metrics-adapter.key",
+			certPath: &p.MetricsAdapterServingCert, keyPath: &p.MetricsAdapterServingKey},
 	}
 	for _, s := range steps {
 		var parent *keyPair

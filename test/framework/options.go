@@ -183,6 +183,12 @@ const (
 	MetricsServiceName    = "metrics-server"
 	MetricsAPIServiceName = "v1beta1.metrics.k8s.io"
 
+	// MetricsAdapterNamespace and MetricsAdapterServiceName name the Service
+	// of the test custom and external metrics adapter (package
+	// metricsadapter).
+	MetricsAdapterNamespace   = "kube-system"
+	MetricsAdapterServiceName = "test-metrics-adapter"
+
 	defaultStartTimeout = 90 * time.Second
 	// defaultReplicaGracePeriod is the terminationGracePeriodSeconds of a
 	// workloads-apiserver replica: it covers the graceful-shutdown delays.

@@ -147,6 +147,15 @@ func (c *Cluster) RegisterWorkloadsAPIService(ctx context.Context, port int) err
 		c.opts.WorkloadsNamespace, WorkloadsServiceName, port, 1000, 15)
 }
 
+// RegisterAPIService creates (or updates) an ExternalName Service
+// namespace/service for localhost:port and APIService name for
+// group/version behind it, with the framework's serving CA as caBundle: for
+// aggregated servers a test runs itself, with a serving certificate from
+// the framework PKI.
+func (c *Cluster) RegisterAPIService(ctx context.Context, name, group, version, namespace, service string, port int, groupPriority, versionPriority int32) error {
+	return c.registerAPIService(ctx, name, group, version, namespace, service, port, groupPriority, versionPriority)
+}
+
 func (c *Cluster) registerAPIService(ctx context.Context, name, group, version, namespace, service string, port int, groupPriority, versionPriority int32) error {
 	caBundle, err := os.ReadFile(c.PKI.ServingCACert)
 	if err != nil {

@@ -41,6 +41,7 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 	"github.com/kube-experimental/workloads-apiserver/test/framework"
+	"github.com/kube-experimental/workloads-apiserver/test/framework/metricsadapter"
 )
 
 const (
@@ -54,6 +55,8 @@ const (
 type env struct {
 	c      *framework.Cluster
 	client clientset.Interface
+	// metrics serves the custom and external metrics the scenarios set.
+	metrics *metricsadapter.Adapter
 }
 
 // startEnv starts the cluster: two kwok nodes, metrics-server, our API
@@ -79,7 +82,13 @@ func startEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{c: c, client: client}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	metrics, err := metricsadapter.Start(ctx, c)
+	if err != nil {
+		t.Fatalf("starting the test metrics adapter: %v", err)
+	}
+	return &env{c: c, client: client, metrics: metrics}
 }
 
 func (e *env) namespace(t *testing.T, name string) string {

@@ -54,6 +54,14 @@ func TestHorizontalPodAutoscaler(t *testing.T) {
 			t.Parallel()
 			e.testJobParallelism(t)
 		})
+		t.Run("JobParallelismFromQueueLength", func(t *testing.T) {
+			t.Parallel()
+			e.testJobParallelismFromQueueLength(t)
+		})
+		t.Run("ScaleToZeroAndBackWithObjectMetric", func(t *testing.T) {
+			t.Parallel()
+			e.testScaleToZeroAndBack(t)
+		})
 		t.Run("MinReplicasZeroNeedsObjectOrExternalMetric", func(t *testing.T) {
 			t.Parallel()
 			e.testMinReplicasZeroValidation(t)
