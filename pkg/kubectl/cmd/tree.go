@@ -38,6 +38,9 @@ import (
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 )
 
+// treeKinds are the kinds tree draws (an HPA owns nothing).
+var treeKinds = []Kind{KindDeployment, KindDaemonSet, KindReplicaSet, KindJob, KindCronJob}
+
 func newTreeCommand(streams genericiooptions.IOStreams, clients Clients) *cobra.Command {
 	var watch bool
 	var interval time.Duration
@@ -55,7 +58,8 @@ Pods show their phase, ready containers, node, restarts and age. With
 --watch the tree is drawn again in place every --interval until interrupted.`,
 		Example: `  kubectl experimental tree deployment/web
   kubectl experimental tree xcj nightly --watch`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeResource(clients, treeKinds...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, name, used, err := resourceArgs(args)
 			if err != nil {
@@ -64,8 +68,8 @@ Pods show their phase, ready containers, node, restarts and age. With
 			if used != len(args) {
 				return fmt.Errorf("unexpected arguments after %s: %v", k.Ref(name), args[used:])
 			}
-			if k == KindHPA {
-				return fmt.Errorf("tree is not supported for %s: supported types are deployment, daemonset, replicaset, job, cronjob", k.Resource())
+			if _, err := parseKindOf(string(k), "tree", treeKinds...); err != nil {
+				return err
 			}
 			c, err := clients.Experimental()
 			if err != nil {

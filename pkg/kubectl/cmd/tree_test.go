@@ -177,11 +177,17 @@ func TestTreeCommand(t *testing.T) {
 	if out2 := mustRun(t, f, "tree", "xcj", "nightly"); !strings.HasPrefix(strings.Split(out2, "\n")[1], "cronjob.experimental/nightly") {
 		t.Errorf("TYPE NAME form: %s", out2)
 	}
+	if out := mustRun(t, f, "__complete", "tree", "deployment", ""); !strings.Contains(out, "api\nweb\n") {
+		t.Errorf("completion of deployment names:\n%s", out)
+	}
+	if out := mustRun(t, f, "__complete", "tree", ""); !strings.Contains(out, "cronjob\n") || strings.Contains(out, "horizontalpodautoscaler") {
+		t.Errorf("completion of tree's resource types:\n%s", out)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"tree", "xhpa/web"}, "not supported for horizontalpodautoscaler"},
+		{[]string{"tree", "xhpa/web"}, "tree is not supported for horizontalpodautoscaler: supported types are deployment, daemonset, replicaset, job, cronjob"},
 		{[]string{"tree", "xdeploy/missing"}, "not found"},
 		{[]string{"tree", "widgets/x"}, "unknown resource type"},
 		{[]string{"tree", "xdeploy/web", "extra"}, "unexpected arguments"},
