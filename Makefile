@@ -19,7 +19,7 @@ install-plugin:
 	$(GO) build -o $(PLUGIN_DIR)/kubectl-experimental ./cmd/kubectl-experimental
 	install -m 0755 cmd/kubectl-experimental/kubectl_complete-experimental $(PLUGIN_DIR)/kubectl_complete-experimental
 
-## tools: build the pinned upstream binaries (kube-apiserver, etcd, kwok, ...) into _output/bin
+## tools: build the pinned upstream binaries (kube-apiserver, etcd, kwok, helm, ...) into _output/bin
 tools:
 	hack/install-tools.sh
 
@@ -30,12 +30,14 @@ generate:
 ## verify: generated code is current, code is formatted and vetted
 verify:
 	hack/verify-codegen.sh
-	@out=$$(gofmt -l cmd pkg test bench hack artifacts); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd pkg test bench hack artifacts charts); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd artifacts/monitoring/promcheck && GOWORK=off GOFLAGS= $(GO) vet ./...
 
 ## test: everything CI runs: verify, unit, integration and end-to-end tests
 test: verify tools build
 	$(GO) test -count=1 -timeout 45m ./...
+	cd artifacts/monitoring/promcheck && GOWORK=off GOFLAGS= $(GO) test -count=1 ./...
 
 ## unit: unit and in-process integration tests only (no upstream binaries needed)
 unit:

@@ -13,6 +13,7 @@
 #   kubectl                  k8s.io/kubernetes/cmd/...       (hack/tools/kube)
 #   kwok                     sigs.k8s.io/kwok/cmd/kwok       (hack/tools/kwok)
 #   metrics-server           sigs.k8s.io/metrics-server/...  (hack/tools/metrics-server)
+#   helm                     helm.sh/helm/v4/cmd/helm        (hack/tools/helm)
 #
 # Versions are pinned by the go.mod/go.sum of each module under hack/tools.
 # Binaries are kept in a per-user cache keyed by name and version,
@@ -53,6 +54,7 @@ TOOLS=(
   "kubectl|kube|k8s.io/kubernetes|k8s.io/kubernetes/cmd/kubectl|kube"
   "kwok|kwok|sigs.k8s.io/kwok|sigs.k8s.io/kwok/cmd/kwok|none"
   "metrics-server|metrics-server|sigs.k8s.io/metrics-server|sigs.k8s.io/metrics-server/cmd/metrics-server|clientgo"
+  "helm|helm|helm.sh/helm/v4|helm.sh/helm/v4/cmd/helm|helm"
 )
 
 # kwok v0.8.0 has no built-in stages: these stage and metric documents from its
@@ -120,6 +122,11 @@ ldflags_for() {
       ;;
     clientgo)
       flags+=" -X k8s.io/client-go/pkg/version.gitVersion=${version}"
+      ;;
+    helm)
+      flags+=" -X helm.sh/helm/v4/internal/version.version=${version}"
+      flags+=" -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+      flags+=" -X helm.sh/helm/v4/internal/version.gitCommit=$(origin_field "${moddir}" "${module}@${version}" Hash || true)"
       ;;
   esac
   printf '%s' "${flags}"

@@ -133,6 +133,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 		c.queue.ShutDown()
 		return
 	}
+	defer serveRolloutMetrics(c.dLister)()
 	c.worker.Run(ctx, workers)
 }
 

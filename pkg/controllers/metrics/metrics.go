@@ -58,6 +58,13 @@ func Register() {
 }
 
 // ObserveSync records one sync of controller that started at start.
+// InitController exports the controller's error counter at zero before its
+// first error, so that rate() and increase() over it work from the start and
+// alerts can tell "no errors" from "not running".
+func InitController(controller string) {
+	SyncErrors.WithLabelValues(controller)
+}
+
 func ObserveSync(controller string, start time.Time, err error) {
 	result := "success"
 	if err != nil {

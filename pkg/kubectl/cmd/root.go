@@ -93,7 +93,8 @@ func newRootCommand(streams genericiooptions.IOStreams, clients Clients) *cobra.
 		Long: `kubectl experimental brings rollout, set image, create job, trigger, describe and logs
 to the experimental/v1alpha1 workload kinds (DaemonSet, Deployment, ReplicaSet,
 Job, CronJob, HorizontalPodAutoscaler), which stock kubectl cannot drive, and
-diagnose, which checks every link between kube-apiserver and workloads-apiserver.
+diagnose, which checks every link between kube-apiserver and workloads-apiserver,
+and tree, which shows an object and everything it owns.
 
 Resource types: deployment (deploy, xdeploy), daemonset (ds, xds),
 replicaset (rs, xrs), job (xjob), cronjob (cj, xcj),
@@ -115,6 +116,7 @@ horizontalpodautoscaler (hpa, xhpa); all name the experimental kinds.`,
 		newDescribeCommand(streams, clients),
 		newLogsCommand(streams, clients),
 		newDiagnoseCommand(streams, clients),
+		newTreeCommand(streams, clients),
 	)
 	return cmd
 }

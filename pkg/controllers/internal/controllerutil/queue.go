@@ -87,6 +87,7 @@ type Worker struct {
 // syncs every object when its informers start.
 func (w *Worker) Run(ctx context.Context, workers int) {
 	metrics.Register()
+	metrics.InitController(w.Name)
 	logger := klog.FromContext(ctx)
 	var wg sync.WaitGroup
 	for range workers {
