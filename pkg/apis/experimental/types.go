@@ -168,9 +168,10 @@ const DaemonSetProgressing DaemonSetConditionType = "Progressing"
 const (
 	// DaemonSetRolloutCompleteReason: every pod that may be updated is.
 	DaemonSetRolloutCompleteReason = "RolloutComplete"
-	// DaemonSetPartitionRolledOutReason: every pod outside the partition
-	// (and the canary nodes) is updated; the others keep their revision.
-	DaemonSetPartitionRolledOutReason = "PartitionRolledOut"
+	// DaemonSetPartiallyRolledOutReason: every selected pod (outside the
+	// partition, on a canary node, on a Ready node with Skip) is updated;
+	// the others keep their revision.
+	DaemonSetPartiallyRolledOutReason = "PartiallyRolledOut"
 	// DaemonSetRollingUpdateReason: pods are being replaced.
 	DaemonSetRollingUpdateReason = "RollingUpdate"
 	// DaemonSetRolloutPausedReason: rollingUpdate.paused is set.
