@@ -330,3 +330,49 @@ func TestDaemonSetUnreadyNodePolicy(t *testing.T) {
 	e.dsWaitSettled(t, ns, "block", nodes, imageV2)
 	e.dsWaitSettled(t, ns, "skip", nodes, imageV2)
 }
+
+func TestDaemonSetProgressiveFieldsValidationAndExplain(t *testing.T) {
+	e := sharedEnv(t)
+	ns := e.namespace(t, "ds-progressive-validation")
+	const pool = "validation"
+	e.dsNew(t, ns, "agent", pool, nil)
+	for _, tc := range []struct {
+		patch, want string
+	}{
+		{`{"spec":{"updateStrategy":{"rollingUpdate":{"partition":-1}}}}`,
+			`spec.updateStrategy.rollingUpdate.partition: Invalid value: -1: must be greater than or equal to 0`},
+		{`{"spec":{"updateStrategy":{"rollingUpdate":{"partition":"half"}}}}`,
+			`spec.updateStrategy.rollingUpdate.partition: Invalid value: "half"`},
+		{`{"spec":{"updateStrategy":{"rollingUpdate":{"unreadyNodePolicy":"Ignore"}}}}`,
+			`spec.updateStrategy.rollingUpdate.unreadyNodePolicy: Unsupported value: "Ignore": supported values: "Block", "Skip"`},
+		{`{"spec":{"updateStrategy":{"rollingUpdate":{"canaryNodeSelector":{"matchExpressions":[{"key":"zone","operator":"Near"}]}}}}}`,
+			`spec.updateStrategy.rollingUpdate.canaryNodeSelector.matchExpressions[0].operator: Invalid value: "Near"`},
+		{`{"spec":{"updateStrategy":{"type":"OnDelete","rollingUpdate":{"paused":true}}}}`,
+			`spec.updateStrategy.rollingUpdate.paused: Forbidden: may only be set when type is RollingUpdate`},
+	} {
+		out, errOut, err := e.c.Kubectl("-n", ns, "patch", "xds", "agent", "--type=merge", "-p", tc.patch)
+		if err == nil || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "is invalid") {
+			t.Errorf("patch %s: err %v, stderr %q (stdout %q), want a 422 with %q", tc.patch, err, errOut, out, tc.want)
+		}
+	}
+	// kube-apiserver aggregates our OpenAPI a few seconds after the
+	// APIService becomes available.
+	var explain string
+	pollFor(t, "kubectl explain of the DaemonSet rolling update", pollTimeout, func(ctx context.Context) (bool, error) {
+		out, _, err := e.c.Kubectl("explain", "xds.spec.updateStrategy.rollingUpdate")
+		explain = out
+		return err == nil, nil
+	})
+	for _, want := range []string{"partition", "paused", "canaryNodeSelector", "unreadyNodePolicy", "of them are not replaced", "rounded up", "Skip"} {
+		if !strings.Contains(explain, want) {
+			t.Errorf("kubectl explain xds.spec.updateStrategy.rollingUpdate lacks %q:\n%s", want, explain)
+		}
+	}
+	// A DaemonSet without the fields stores none of them.
+	raw := e.kubectl(t, "-n", ns, "get", "xds", "agent", "-o", "jsonpath={.spec.updateStrategy.rollingUpdate}")
+	for _, field := range []string{"partition", "paused", "canaryNodeSelector", "unreadyNodePolicy"} {
+		if strings.Contains(raw, field) {
+			t.Errorf("rollingUpdate of a DaemonSet without progressive fields stores %s: %s", field, raw)
+		}
+	}
+}
