@@ -133,7 +133,7 @@ func DaemonSetStatus(ds *v1alpha1.DaemonSet) (msg string, done bool, err error) 
 		return fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d of %d updated pods are available...\n",
 			ds.Name, ds.Status.NumberAvailable, desired), false, nil
 	}
-	if want < desired {
+	if updated < desired {
 		return fmt.Sprintf("daemon set %q successfully rolled out to %d of %d pods (the others keep their revision: partition, canaryNodeSelector or skipped not-ready nodes)\n",
 			ds.Name, updated, desired), true, nil
 	}

@@ -110,6 +110,10 @@ func TestDaemonSetStatusMessages(t *testing.T) {
 			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 3, 1, 3
 			ds.Status.Conditions = []v1alpha1.DaemonSetCondition{{Type: v1alpha1.DaemonSetProgressing, Status: corev1.ConditionTrue, Reason: v1alpha1.DaemonSetPartiallyRolledOutReason}}
 		}, `daemon set "agent" successfully rolled out to 1 of 3 pods (the others keep their revision: partition, canaryNodeSelector or skipped not-ready nodes)`, true, ""},
+		{"partition set, everything updated", func(ds *v1alpha1.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateDaemonSet{Partition: ptr.To(intstr.FromInt32(2))}
+			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 3, 3, 3
+		}, `daemon set "agent" successfully rolled out`, true, ""},
 		{"paused", func(ds *v1alpha1.DaemonSet) {
 			ds.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateDaemonSet{Paused: true}
 			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 3, 0, 3
