@@ -44,6 +44,10 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, 
 	if err != nil {
 		return fmt.Errorf("DaemonSet %s/%s: %w", ds.Namespace, ds.Name, err)
 	}
+	if usesProgressiveFields(ds) {
+		logger.V(4).Info("Rolling update gate", "paused", gate.paused, "partitionedNodes", gate.partitioned.Len(),
+			"canaryNodeSelector", gate.canary, "skipUnreadyNodes", gate.skipUnready)
+	}
 	now := c.clock.Now()
 	available := func(pod *corev1.Pod) bool {
 		return controllerutil.IsPodAvailable(pod, ds.Spec.MinReadySeconds, now)
