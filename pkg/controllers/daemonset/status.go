@@ -201,8 +201,8 @@ func (c *Controller) storeStatus(ctx context.Context, ds *v1alpha1.DaemonSet, co
 		}
 		applyCounts(&toUpdate.Status, counts)
 		wasBlocked := false
-		for _, c := range toUpdate.Status.Conditions {
-			wasBlocked = wasBlocked || (c.Type == v1alpha1.DaemonSetProgressing && c.Reason == v1alpha1.DaemonSetRolloutBlockedReason)
+		for _, existing := range toUpdate.Status.Conditions {
+			wasBlocked = wasBlocked || (existing.Type == v1alpha1.DaemonSetProgressing && existing.Reason == v1alpha1.DaemonSetRolloutBlockedReason)
 		}
 		conditions, changed := withProgressing(toUpdate.Status.Conditions, cond)
 		toUpdate.Status.Conditions = conditions
