@@ -201,7 +201,15 @@ func computeRolloutState(logger klog.Logger, ds *v1alpha1.DaemonSet, nodes []*co
 		return s, g, err
 	}
 	desired := sets.New(desiredNodes...)
-	s.budget = max(maxUnavailable, maxSurge)
+	// The budget the rolling update spends, as rollingUpdate counts it:
+	// without surge, nodes without an available pod against maxUnavailable;
+	// with surge, nodes whose updated pod is not available yet next to an
+	// old one against maxSurge.
+	surge := maxSurge > 0
+	s.budget = maxUnavailable
+	if surge {
+		s.budget = maxSurge
+	}
 	var unavailableNotReady []string
 	unavailable := 0
 	for _, nodeName := range slices.Sorted(maps.Keys(byNode)) {
@@ -213,9 +221,20 @@ func computeRolloutState(logger klog.Logger, ds *v1alpha1.DaemonSet, nodes []*co
 		}
 		newPod, oldPod, ok := updatedPodsOnNode(byNode[nodeName], hash)
 		updated := ok && newPod != nil && oldPod == nil
-		isUnavailable := !ok || (newPod == nil && (oldPod == nil || !isAvailable(oldPod))) ||
-			(newPod != nil && !isAvailable(newPod))
-		if isUnavailable {
+		var spends bool
+		switch {
+		case !ok:
+			spends = true
+		case surge:
+			spends = oldPod != nil && newPod != nil && !isAvailable(newPod)
+		case oldPod == nil && newPod == nil, oldPod != nil && newPod != nil:
+			spends = true
+		case newPod != nil:
+			spends = !isAvailable(newPod)
+		default:
+			spends = !isAvailable(oldPod)
+		}
+		if spends {
 			unavailable++
 			if node, exists := g.nodes[nodeName]; exists && nodeReadyStatus(node) != corev1.ConditionTrue {
 				unavailableNotReady = append(unavailableNotReady, describeNotReady(node))

@@ -276,10 +276,13 @@ func TestCanaryNodeSelector(t *testing.T) {
 // unreadyFixture: n0..n2 Ready, n1 then NotReady and tainted by the node
 // lifecycle controller, its old pod stuck terminating (a kubelet that is
 // gone never confirms the deletion).
-func unreadyFixture(t *testing.T, policy v1alpha1.DaemonSetUnreadyNodePolicy) (*fixture, string) {
+func unreadyFixture(t *testing.T, policy v1alpha1.DaemonSetUnreadyNodePolicy, mutate ...func(*v1alpha1.DaemonSet)) (*fixture, string) {
 	t.Helper()
 	ds := newDS("agent")
 	ds.Spec.UpdateStrategy.RollingUpdate.UnreadyNodePolicy = policy
+	for _, m := range mutate {
+		m(ds)
+	}
 	nodes := readyNodes(3)
 	nodes[1].Status.Conditions[0].Status = corev1.ConditionFalse
 	nodes[1].Spec.Taints = []corev1.Taint{
@@ -309,6 +312,29 @@ func TestUnreadyNodePolicyBlock(t *testing.T) {
 	}
 	if n := countEvents(f.recorder, v1alpha1.DaemonSetRolloutBlockedReason); n != 1 {
 		t.Errorf("Block: %d RolloutBlocked events, want 1", n)
+	}
+}
+
+func TestUnreadyNodeDoesNotBlockSurge(t *testing.T) {
+	// With maxSurge the rolling update deletes the unavailable old pod of
+	// the not-ready node it no longer places on, and a pod stuck
+	// terminating there spends no surge budget: no RolloutBlocked.
+	f, newHash := unreadyFixture(t, v1alpha1.BlockUnreadyNodePolicy, func(ds *v1alpha1.DaemonSet) {
+		ds.Spec.UpdateStrategy = rollingUpdate(0, 1)
+		ds.Spec.UpdateStrategy.RollingUpdate.UnreadyNodePolicy = v1alpha1.BlockUnreadyNodePolicy
+	})
+	for round := range 6 {
+		f.mustSync(f.ds("agent"))
+		f.observe()
+		if c := progressingOf(t, f.ds("agent")); c.Reason == v1alpha1.DaemonSetRolloutBlockedReason {
+			t.Fatalf("sync %d: Progressing = %+v, want not blocked", round, c)
+		}
+		f.clock.Step(time.Second)
+		f.scheduleAll(true)
+	}
+	got := f.settle("agent", 1)
+	if u := updatedNodes(got, newHash); !slices.Equal(u, []string{"n0", "n2"}) {
+		t.Fatalf("surge with a not-ready node: updated nodes = %v, want [n0 n2]", u)
 	}
 }
 
