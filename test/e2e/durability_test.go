@@ -174,9 +174,14 @@ func testDurability(t *testing.T, c *framework.Cluster, client clientset.Interfa
 		}
 		return out
 	}
+	// One object per example manifest.
+	examples, err := filepath.Glob(filepath.Join(c.RepoRoot, "artifacts", "examples", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := snapshot(t)
-	if len(before) != 25+6 {
-		t.Fatalf("%d objects before the restarts, want 31: %v", len(before), keys(before))
+	if want := 25 + len(examples); len(before) != want {
+		t.Fatalf("%d objects before the restarts, want %d: %v", len(before), want, keys(before))
 	}
 	same := func(t *testing.T, when string) {
 		t.Helper()

@@ -49,6 +49,11 @@ const (
 	// deleted, its containers keep running until the grace period ends
 	// (the pod's deletionTimestamp) instead of stopping at once.
 	AnnotationIgnoreSIGTERM = "workloads.experimental.test/ignore-sigterm"
+	// AnnotationKubeletDown (any value) on a node: the node reports
+	// Ready=False, as when its kubelet stops; on a pod: nothing happens to
+	// the pod any more (not Ready, a deletion is never confirmed). Set both
+	// with Cluster.SetKubeletDown.
+	AnnotationKubeletDown = "workloads.experimental.test/kubelet-down"
 
 	// AnnotationUsageCPU is kwok's own annotation for the CPU usage
 	// metrics-server reports for each container of the pod (e.g. "250m").

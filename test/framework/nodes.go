@@ -25,7 +25,9 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 const (
@@ -168,4 +170,71 @@ func nodeReady(node *corev1.Node, checkTaint bool) bool {
 		}
 	}
 	return true
+}
+
+// SetKubeletDown stops (down) or restarts the simulated kubelet of the node
+// name. A node whose kubelet is down reports Ready=False, and the pods bound
+// to it at that moment are frozen: reported not Ready, their deletion never
+// confirmed (they stay terminating), as on a real node that is down (the
+// kwok stages testdata/stages/*-kubelet-down.yaml). It waits until the node
+// is NotReady and, when kube-controller-manager runs, carries the node
+// lifecycle controller's not-ready taint; or, when the kubelet comes back,
+// until the node is Ready and untainted. Pods scheduled to the node while it
+// is down are not frozen (the not-ready taint keeps most of them away).
+func (c *Cluster) SetKubeletDown(ctx context.Context, name string, down bool) error {
+	value := "null"
+	if down {
+		value = `"true"`
+	}
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}}}`, AnnotationKubeletDown, value))
+	pods, err := c.kubeClient.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + name})
+	if err != nil {
+		return fmt.Errorf("listing pods on node %s: %w", name, err)
+	}
+	// Freeze the pods before the node goes down (and thaw them after it is
+	// back), so no pod is handled by a kubelet that is meant to be gone.
+	patchPods := func() error {
+		for _, p := range pods.Items {
+			if _, err := c.kubeClient.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("annotating pod %s/%s: %w", p.Namespace, p.Name, err)
+			}
+		}
+		return nil
+	}
+	if down {
+		if err := patchPods(); err != nil {
+			return err
+		}
+	}
+	if _, err := c.kubeClient.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("annotating node %s: %w", name, err)
+	}
+	if !down {
+		if err := patchPods(); err != nil {
+			return err
+		}
+		return c.WaitForNodesReady(ctx, name)
+	}
+	checkTaint := c.process(ComponentKubeControllerManager) != nil
+	return c.poll(ctx, fmt.Sprintf("node %s NotReady", name), c.process(ComponentKwok), func(ctx context.Context) (bool, error) {
+		node, err := c.kubeClient.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		notReady := false
+		for _, cond := range node.Status.Conditions {
+			if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionFalse {
+				notReady = true
+			}
+		}
+		if !notReady || !checkTaint {
+			return notReady, nil
+		}
+		for _, t := range node.Spec.Taints {
+			if t.Key == corev1.TaintNodeNotReady && t.Effect == corev1.TaintEffectNoSchedule {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 }

@@ -107,7 +107,79 @@ type RollingUpdateDaemonSet struct {
 	// Defaults to 0.
 	// +optional
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+
+	// Partition is the number of pods that stay on their old revision: the
+	// nodes that should run the daemon are sorted by name and the pods on
+	// the first `partition` of them are not replaced. Absolute number or
+	// percentage of the nodes that should run the daemon (rounded up, so at
+	// least that share of the pods is protected). Lowering it continues the
+	// rollout; pods already updated are never rolled back. Pods created on
+	// nodes without a daemon pod always use the newest revision.
+	// Defaults to unset, which means 0 (every pod is updated).
+	// +optional
+	Partition *intstr.IntOrString `json:"partition,omitempty"`
+
+	// Paused stops replacing pods: while true, no existing pod is deleted or
+	// surged for an update. Nodes without a daemon pod still get one of the
+	// newest revision. Defaults to false.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+
+	// CanaryNodeSelector limits the update to the nodes whose labels match
+	// it: while set, pods on other nodes keep their revision (pods created
+	// on nodes without a daemon pod use the newest revision). Remove it to
+	// roll out everywhere. An empty selector matches every node. Defaults to
+	// unset (every node).
+	// +optional
+	CanaryNodeSelector *metav1.LabelSelector `json:"canaryNodeSelector,omitempty"`
+
+	// UnreadyNodePolicy says how pods on nodes whose Ready condition is
+	// False or Unknown take part in the update. "Block" (the behaviour of
+	// apps/v1): such pods are replaced like any other and count against
+	// maxUnavailable while they are unavailable, so a node that never comes
+	// back can stop the rollout. "Skip": such pods are left alone until the
+	// node is Ready again and count neither against maxUnavailable nor
+	// against the rollout's completion. Defaults to unset, which means Block.
+	// +optional
+	UnreadyNodePolicy DaemonSetUnreadyNodePolicy `json:"unreadyNodePolicy,omitempty"`
 }
+
+// DaemonSetUnreadyNodePolicy is how a rolling update treats pods on nodes
+// that are not Ready.
+// +enum
+type DaemonSetUnreadyNodePolicy string
+
+const (
+	// BlockUnreadyNodePolicy replaces pods on not-ready nodes like any other
+	// and counts them against maxUnavailable (apps/v1 behaviour).
+	BlockUnreadyNodePolicy DaemonSetUnreadyNodePolicy = "Block"
+	// SkipUnreadyNodePolicy leaves pods on not-ready nodes alone and does not
+	// count them against maxUnavailable or the rollout's completion.
+	SkipUnreadyNodePolicy DaemonSetUnreadyNodePolicy = "Skip"
+)
+
+// DaemonSetProgressing is the condition a DaemonSet that uses partition,
+// paused, canaryNodeSelector or unreadyNodePolicy reports about its rolling
+// update; its reason says where the rollout stands and, when the rollout is
+// stuck, its message names the nodes that block it.
+const DaemonSetProgressing DaemonSetConditionType = "Progressing"
+
+// Reasons of the DaemonSetProgressing condition.
+const (
+	// DaemonSetRolloutCompleteReason: every pod that may be updated is.
+	DaemonSetRolloutCompleteReason = "RolloutComplete"
+	// DaemonSetPartiallyRolledOutReason: every selected pod (outside the
+	// partition, on a canary node, on a Ready node with Skip) is updated;
+	// the others keep their revision.
+	DaemonSetPartiallyRolledOutReason = "PartiallyRolledOut"
+	// DaemonSetRollingUpdateReason: pods are being replaced.
+	DaemonSetRollingUpdateReason = "RollingUpdate"
+	// DaemonSetRolloutPausedReason: rollingUpdate.paused is set.
+	DaemonSetRolloutPausedReason = "RolloutPaused"
+	// DaemonSetRolloutBlockedReason: old pods remain but unavailable pods
+	// use up maxUnavailable (or maxSurge); the message names their nodes.
+	DaemonSetRolloutBlockedReason = "RolloutBlocked"
+)
 
 // DaemonSetStatus represents the current status of a daemon set.
 type DaemonSetStatus struct {

@@ -1652,6 +1652,16 @@ func (in *RollingUpdateDaemonSet) DeepCopyInto(out *RollingUpdateDaemonSet) {
 		*out = new(intstr.IntOrString)
 		**out = **in
 	}
+	if in.Partition != nil {
+		in, out := &in.Partition, &out.Partition
+		*out = new(intstr.IntOrString)
+		**out = **in
+	}
+	if in.CanaryNodeSelector != nil {
+		in, out := &in.CanaryNodeSelector, &out.CanaryNodeSelector
+		*out = new(metav1.LabelSelector)
+		(*in).DeepCopyInto(*out)
+	}
 	return
 }
 

@@ -435,12 +435,14 @@ func (c *Controller) addNode(logger klog.Logger, obj any) {
 
 func (c *Controller) updateNode(logger klog.Logger, old, cur any) {
 	oldNode, curNode := old.(*corev1.Node), cur.(*corev1.Node)
-	// Only labels and taints decide placement.
+	// Labels and taints decide placement; labels (canaryNodeSelector) and
+	// readiness (unreadyNodePolicy) also decide what a rolling update does.
 	if apiequality.Semantic.DeepEqual(oldNode.Labels, curNode.Labels) &&
-		apiequality.Semantic.DeepEqual(oldNode.Spec.Taints, curNode.Spec.Taints) {
+		apiequality.Semantic.DeepEqual(oldNode.Spec.Taints, curNode.Spec.Taints) &&
+		nodeReadyStatus(oldNode) == nodeReadyStatus(curNode) {
 		return
 	}
-	logger.V(4).Info("Node labels or taints changed", "node", klog.KObj(curNode))
+	logger.V(4).Info("Node labels, taints or readiness changed", "node", klog.KObj(curNode))
 	c.nodeQueue.Add(curNode.Name)
 }
 
@@ -515,7 +517,10 @@ func (c *Controller) syncNode(ctx context.Context, nodeName string) error {
 	for _, ds := range all {
 		shouldRun, shouldContinueRunning := newPlacement(ds).nodeShouldRun(logger, node)
 		has := scheduled[string(ds.UID)]
-		if (shouldRun && !has) || (!shouldContinueRunning && has) || (has && ds.Status.NumberMisscheduled > 0) {
+		// A DaemonSet using the progressive delivery fields may now replace
+		// (or stop replacing) the pod on this node, or report it in its
+		// Progressing condition.
+		if (shouldRun && !has) || (!shouldContinueRunning && has) || (has && ds.Status.NumberMisscheduled > 0) || (has && usesProgressiveFields(ds)) {
 			logger.V(4).Info("Node change affects DaemonSet", "node", klog.KObj(node), "daemonSet", klog.KObj(ds))
 			c.enqueue(ds)
 		}

@@ -364,6 +364,12 @@ func withTaint(key string, effect corev1.TaintEffect) nodeOpt {
 	}
 }
 
+func readyNode(status corev1.ConditionStatus) nodeOpt {
+	return func(n *corev1.Node) {
+		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status, LastHeartbeatTime: metav1.NewTime(now)}}
+	}
+}
+
 func newNode(name string, opts ...nodeOpt) *corev1.Node {
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelHostname: name}}}
 	for _, o := range opts {
@@ -1124,7 +1130,7 @@ func TestNodeEventsEnqueueAffectedDaemonSets(t *testing.T) {
 	other.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "other"}}
 	other.Spec.Template.Labels = map[string]string{"app": "other"}
 	other.Spec.Template.Spec.NodeSelector = map[string]string{"role": "gpu"}
-	edge := newNode("n1", withNodeLabels(map[string]string{"role": "edge"}))
+	edge := newNode("n1", withNodeLabels(map[string]string{"role": "edge"}), readyNode(corev1.ConditionTrue))
 	f := newFixture(t, []*v1alpha1.DaemonSet{ds, other}, nil, nil)
 	drain := func() []string {
 		var keys []string
@@ -1151,13 +1157,23 @@ func TestNodeEventsEnqueueAffectedDaemonSets(t *testing.T) {
 	if got := drain(); strings.Join(got, ",") != "default/agent" {
 		t.Errorf("after adding an edge node, queued %v, want [default/agent]", got)
 	}
-	// An update that changes neither labels nor taints is ignored.
+	// A heartbeat, which changes neither labels, taints nor readiness, is
+	// ignored.
 	hb := edge.DeepCopy()
-	hb.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
+	hb.Status.Conditions[0].LastHeartbeatTime = metav1.NewTime(now.Add(time.Minute))
 	f.c.updateNode(f.logger, edge, hb)
 	if n := f.c.nodeQueue.Len(); n != 0 {
-		t.Errorf("a status-only node update queued %d nodes", n)
+		t.Errorf("a heartbeat node update queued %d nodes", n)
 	}
+	// A readiness change is evaluated (unreadyNodePolicy depends on it).
+	notReady := edge.DeepCopy()
+	notReady.Status.Conditions[0].Status = corev1.ConditionFalse
+	f.c.updateNode(f.logger, edge, notReady)
+	if n := f.c.nodeQueue.Len(); n != 1 {
+		t.Errorf("a readiness change queued %d nodes, want 1", n)
+	}
+	syncNodeQueue()
+	drain()
 	// Relabelled out of the selector while running a pod: the DaemonSet
 	// must delete it.
 	pod := newPod("p", ds, "n1", bound("n1"))

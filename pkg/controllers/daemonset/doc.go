@@ -21,4 +21,9 @@ limitations under the License.
 // maxSurge) and OnDelete updates; revision history in apps/v1
 // ControllerRevisions; per-node backoff for failed pods; and status. Its
 // behaviour follows kube-controller-manager's apps/v1 DaemonSet controller.
+//
+// Beyond apps/v1, the optional rollingUpdate fields partition, paused,
+// canaryNodeSelector and unreadyNodePolicy narrow which pods a rolling update
+// replaces (progressive.go), and a DaemonSet that sets any of them reports a
+// Progressing condition. Without them the controller acts as apps/v1 does.
 package daemonset

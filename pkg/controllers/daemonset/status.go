@@ -87,8 +87,13 @@ func calculateStatus(logger klog.Logger, ds *v1alpha1.DaemonSet, nodes []*corev1
 func (c *Controller) updateStatus(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash string, updateObservedGeneration bool) error {
 	logger := klog.FromContext(ctx)
 	nodeToPods := nodesToDaemonPods(logger, pods)
-	counts, next, waiting := calculateStatus(logger, ds, nodes, nodeToPods, hash, c.clock.Now())
-	if err := c.storeStatus(ctx, ds, counts, updateObservedGeneration); err != nil {
+	now := c.clock.Now()
+	counts, next, waiting := calculateStatus(logger, ds, nodes, nodeToPods, hash, now)
+	cond, err := c.progressing(logger, ds, nodes, nodeToPods, hash)
+	if err != nil {
+		return err
+	}
+	if err := c.storeStatus(ctx, ds, counts, cond, updateObservedGeneration); err != nil {
 		return err
 	}
 	if waiting {
@@ -123,11 +128,64 @@ func countsOf(status v1alpha1.DaemonSetStatus) statusCounts {
 	}
 }
 
-// storeStatus writes counts (and observedGeneration) through the status
-// subresource unless ds already reports them, retrying conflicts on a fresh
-// read. Other status fields (collisionCount, conditions) are kept as stored.
-func (c *Controller) storeStatus(ctx context.Context, ds *v1alpha1.DaemonSet, counts statusCounts, updateObservedGeneration bool) error {
-	if countsOf(ds.Status) == counts && (!updateObservedGeneration || ds.Status.ObservedGeneration >= ds.Generation) {
+// progressing returns the Progressing condition ds should report: nil for a
+// DaemonSet that uses none of the progressive delivery fields (which then
+// reports no such condition, as in apps/v1).
+func (c *Controller) progressing(logger klog.Logger, ds *v1alpha1.DaemonSet, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod, hash string) (*v1alpha1.DaemonSetCondition, error) {
+	if !usesProgressiveFields(ds) {
+		return nil, nil
+	}
+	now := c.clock.Now()
+	state, gate, err := computeRolloutState(logger, ds, nodes, nodeToPods, hash, func(pod *corev1.Pod) bool {
+		return controllerutil.IsPodAvailable(pod, ds.Spec.MinReadySeconds, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("DaemonSet %s/%s: %w", ds.Namespace, ds.Name, err)
+	}
+	status, reason, message := progressingCondition(state, gate, hash)
+	return &v1alpha1.DaemonSetCondition{
+		Type:               v1alpha1.DaemonSetProgressing,
+		Status:             status,
+		LastTransitionTime: metav1.NewTime(now),
+		Reason:             reason,
+		Message:            message,
+	}, nil
+}
+
+// withProgressing returns conditions with the Progressing condition replaced
+// by cond (removed when cond is nil), and whether that changed anything. The
+// transition time is kept while the status stays the same.
+func withProgressing(conditions []v1alpha1.DaemonSetCondition, cond *v1alpha1.DaemonSetCondition) ([]v1alpha1.DaemonSetCondition, bool) {
+	var out []v1alpha1.DaemonSetCondition
+	var existing *v1alpha1.DaemonSetCondition
+	for i := range conditions {
+		if conditions[i].Type == v1alpha1.DaemonSetProgressing {
+			existing = &conditions[i]
+			continue
+		}
+		out = append(out, conditions[i])
+	}
+	switch {
+	case cond == nil:
+		return out, existing != nil
+	case existing != nil && existing.Status == cond.Status && existing.Reason == cond.Reason && existing.Message == cond.Message:
+		return conditions, false
+	}
+	next := *cond
+	if existing != nil && existing.Status == cond.Status {
+		next.LastTransitionTime = existing.LastTransitionTime
+	}
+	return append(out, next), true
+}
+
+// storeStatus writes counts, the Progressing condition (and
+// observedGeneration) through the status subresource unless ds already
+// reports them, retrying conflicts on a fresh read. Other status fields
+// (collisionCount, other conditions) are kept as stored. When the condition
+// becomes RolloutBlocked, a warning event names the blocking nodes.
+func (c *Controller) storeStatus(ctx context.Context, ds *v1alpha1.DaemonSet, counts statusCounts, cond *v1alpha1.DaemonSetCondition, updateObservedGeneration bool) error {
+	_, condChanged := withProgressing(ds.Status.Conditions, cond)
+	if countsOf(ds.Status) == counts && !condChanged && (!updateObservedGeneration || ds.Status.ObservedGeneration >= ds.Generation) {
 		return nil
 	}
 	logger := klog.FromContext(ctx)
@@ -142,11 +200,23 @@ func (c *Controller) storeStatus(ctx context.Context, ds *v1alpha1.DaemonSet, co
 			toUpdate.Status.ObservedGeneration = toUpdate.Generation
 		}
 		applyCounts(&toUpdate.Status, counts)
+		wasBlocked := false
+		for _, existing := range toUpdate.Status.Conditions {
+			wasBlocked = wasBlocked || (existing.Type == v1alpha1.DaemonSetProgressing && existing.Reason == v1alpha1.DaemonSetRolloutBlockedReason)
+		}
+		conditions, changed := withProgressing(toUpdate.Status.Conditions, cond)
+		toUpdate.Status.Conditions = conditions
 		logger.V(4).Info("Updating status", "desired", counts.desired, "current", counts.current, "ready", counts.ready,
 			"updated", counts.updated, "available", counts.available, "misscheduled", counts.misscheduled,
 			"observedGeneration", toUpdate.Status.ObservedGeneration)
 		_, err := client.UpdateStatus(ctx, toUpdate, metav1.UpdateOptions{})
 		if err == nil {
+			if changed && cond != nil {
+				logger.V(2).Info("Rollout condition changed", "status", cond.Status, "reason", cond.Reason, "message", cond.Message)
+				if cond.Reason == v1alpha1.DaemonSetRolloutBlockedReason && !wasBlocked {
+					c.recorder.Event(ds, corev1.EventTypeWarning, v1alpha1.DaemonSetRolloutBlockedReason, cond.Message)
+				}
+			}
 			return nil
 		}
 		lastErr = err

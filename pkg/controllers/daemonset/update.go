@@ -35,9 +35,18 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, 
 	logger := klog.FromContext(ctx)
 	nodeToPods := nodesToDaemonPods(logger, pods)
 	p := newPlacement(ds)
-	maxSurge, maxUnavailable, desired, err := updateBounds(logger, p, nodes, nodeToPods)
+	maxSurge, maxUnavailable, desiredNodes, err := updateBounds(logger, p, nodes, nodeToPods)
 	if err != nil {
 		return fmt.Errorf("DaemonSet %s/%s: %w", ds.Namespace, ds.Name, err)
+	}
+	desired := len(desiredNodes)
+	gate, err := newRolloutGate(ds, nodes, desiredNodes)
+	if err != nil {
+		return fmt.Errorf("DaemonSet %s/%s: %w", ds.Namespace, ds.Name, err)
+	}
+	if usesProgressiveFields(ds) {
+		logger.V(4).Info("Rolling update gate", "paused", gate.paused, "partitionedNodes", gate.partitioned.Len(),
+			"canaryNodeSelector", gate.canary, "skipUnreadyNodes", gate.skipUnready)
 	}
 	now := c.clock.Now()
 	available := func(pod *corev1.Pod) bool {
@@ -57,6 +66,11 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, 
 		unavailable := 0
 		var replace, candidates []*corev1.Pod
 		for _, nodeName := range nodeNames {
+			if gate.skipped(nodeName) {
+				// unreadyNodePolicy Skip: neither replaced nor counted.
+				logger.V(4).Info("Skipping not-ready node", "node", klog.KRef("", nodeName))
+				continue
+			}
 			newPod, oldPod, ok := updatedPodsOnNode(nodeToPods[nodeName], hash)
 			switch {
 			case !ok:
@@ -68,6 +82,12 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, 
 				unavailable++
 			case newPod != nil:
 				if !available(newPod) {
+					unavailable++
+				}
+			case !gate.mayReplace(nodeName):
+				// Paused, partitioned or not a canary node: the old pod
+				// stays, and counts as unavailable when it is.
+				if !available(oldPod) {
 					unavailable++
 				}
 			case !available(oldPod):
@@ -91,6 +111,10 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, 
 	var surgeNow, surgeCandidates []string
 	surging, availableNodes := 0, 0
 	for _, nodeName := range nodeNames {
+		if gate.skipped(nodeName) {
+			logger.V(4).Info("Skipping not-ready node", "node", klog.KRef("", nodeName))
+			continue
+		}
 		newPod, oldPod, ok := updatedPodsOnNode(nodeToPods[nodeName], hash)
 		if !ok {
 			logger.V(3).Info("Excess daemon pods on node, left to the next sync", "node", klog.KRef("", nodeName))
@@ -111,6 +135,8 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, 
 			switch {
 			case !available(oldPod) && !shouldRun:
 				toDelete = append(toDelete, oldPod)
+			case !gate.mayReplace(nodeName):
+				// Paused, partitioned or not a canary node: no surge here.
 			case !available(oldPod):
 				surgeNow = append(surgeNow, nodeName)
 			case !shouldRun:
@@ -161,23 +187,24 @@ func updatedPodsOnNode(pods []*corev1.Pod, hash string) (newPod, oldPod *corev1.
 }
 
 // updateBounds returns maxSurge and maxUnavailable scaled against the number
-// of nodes that should run the daemon (desired), and adds every such node to
-// nodeToPods (with no pods when it has none).
-func updateBounds(logger klog.Logger, p placement, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod) (maxSurge, maxUnavailable, desired int, err error) {
+// of nodes that should run the daemon (desiredNodes), and adds every such
+// node to nodeToPods (with no pods when it has none).
+func updateBounds(logger klog.Logger, p placement, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod) (maxSurge, maxUnavailable int, desiredNodes []string, err error) {
 	for _, node := range nodes {
 		if shouldRun, _ := p.nodeShouldRun(logger, node); !shouldRun {
 			continue
 		}
-		desired++
+		desiredNodes = append(desiredNodes, node.Name)
 		if _, ok := nodeToPods[node.Name]; !ok {
 			nodeToPods[node.Name] = nil
 		}
 	}
+	desired := len(desiredNodes)
 	if maxUnavailable, err = unavailableCount(p.ds, desired); err != nil {
-		return 0, 0, 0, fmt.Errorf("invalid maxUnavailable: %w", err)
+		return 0, 0, nil, fmt.Errorf("invalid maxUnavailable: %w", err)
 	}
 	if maxSurge, err = surgeCount(p.ds, desired); err != nil {
-		return 0, 0, 0, fmt.Errorf("invalid maxSurge: %w", err)
+		return 0, 0, nil, fmt.Errorf("invalid maxSurge: %w", err)
 	}
 	// Both zero is rejected by validation; should it happen anyway, accept
 	// one unavailable node as the default.
@@ -185,5 +212,5 @@ func updateBounds(logger klog.Logger, p placement, nodes []*corev1.Node, nodeToP
 		logger.Info("DaemonSet allows neither surge nor unavailability, using maxUnavailable=1")
 		maxUnavailable = 1
 	}
-	return maxSurge, maxUnavailable, desired, nil
+	return maxSurge, maxUnavailable, desiredNodes, nil
 }

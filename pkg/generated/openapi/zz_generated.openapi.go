@@ -3383,11 +3383,38 @@ func schema_pkg_apis_experimental_v1alpha1_RollingUpdateDaemonSet(ref common.Ref
 							Ref:         ref(intstr.IntOrString{}.OpenAPIModelName()),
 						},
 					},
+					"partition": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Partition is the number of pods that stay on their old revision: the nodes that should run the daemon are sorted by name and the pods on the first `partition` of them are not replaced. Absolute number or percentage of the nodes that should run the daemon (rounded up, so at least that share of the pods is protected). Lowering it continues the rollout; pods already updated are never rolled back. Pods created on nodes without a daemon pod always use the newest revision. Defaults to unset, which means 0 (every pod is updated).",
+							Ref:         ref(intstr.IntOrString{}.OpenAPIModelName()),
+						},
+					},
+					"paused": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Paused stops replacing pods: while true, no existing pod is deleted or surged for an update. Nodes without a daemon pod still get one of the newest revision. Defaults to false.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"canaryNodeSelector": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CanaryNodeSelector limits the update to the nodes whose labels match it: while set, pods on other nodes keep their revision (pods created on nodes without a daemon pod use the newest revision). Remove it to roll out everywhere. An empty selector matches every node. Defaults to unset (every node).",
+							Ref:         ref(metav1.LabelSelector{}.OpenAPIModelName()),
+						},
+					},
+					"unreadyNodePolicy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "UnreadyNodePolicy says how pods on nodes whose Ready condition is False or Unknown take part in the update. \"Block\" (the behaviour of apps/v1): such pods are replaced like any other and count against maxUnavailable while they are unavailable, so a node that never comes back can stop the rollout. \"Skip\": such pods are left alone until the node is Ready again and count neither against maxUnavailable nor against the rollout's completion. Defaults to unset, which means Block.\n\nPossible enum values:\n - `\"Block\"` replaces pods on not-ready nodes like any other and counts them against maxUnavailable (apps/v1 behaviour).\n - `\"Skip\"` leaves pods on not-ready nodes alone and does not count them against maxUnavailable or the rollout's completion.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"Block", "Skip"},
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			intstr.IntOrString{}.OpenAPIModelName()},
+			metav1.LabelSelector{}.OpenAPIModelName(), intstr.IntOrString{}.OpenAPIModelName()},
 	}
 }
 

@@ -419,6 +419,7 @@ func (d *describer) daemonSet(ctx context.Context, o *v1alpha1.DaemonSet) (strin
 		writeMap(w, l0, "Labels", o.Labels)
 		writeMap(w, l0, "Annotations", o.Annotations)
 		w.Write(l0, "Update Strategy:\t%s\n", o.Spec.UpdateStrategy.Type)
+		writeDaemonSetRollingUpdate(w, o)
 		w.Write(l0, "Desired Number of Nodes Scheduled: %d\n", o.Status.DesiredNumberScheduled)
 		w.Write(l0, "Current Number of Nodes Scheduled: %d\n", o.Status.CurrentNumberScheduled)
 		w.Write(l0, "Number of Nodes Scheduled with Up-to-date Pods: %d\n", o.Status.UpdatedNumberScheduled)
@@ -430,11 +431,37 @@ func (d *describer) daemonSet(ctx context.Context, o *v1alpha1.DaemonSet) (strin
 		describe.DescribePodTemplate(&o.Spec.Template, w)
 		var rows [][]string
 		for _, c := range o.Status.Conditions {
-			rows = append(rows, []string{string(c.Type), string(c.Status), c.Reason})
+			rows = append(rows, []string{string(c.Type), string(c.Status), c.Reason, c.Message})
 		}
-		writeConditions(w, rows, false)
+		writeConditions(w, rows, true)
 		return d.writeEvents(ctx, w, o.UID)
 	})
+}
+
+// writeDaemonSetRollingUpdate writes the rolling update parameters of a
+// RollingUpdate DaemonSet; the progressive delivery fields only when set.
+func writeDaemonSetRollingUpdate(w describe.PrefixWriter, o *v1alpha1.DaemonSet) {
+	r := o.Spec.UpdateStrategy.RollingUpdate
+	if o.Spec.UpdateStrategy.Type != v1alpha1.RollingUpdateDaemonSetStrategyType || r == nil {
+		return
+	}
+	w.Write(l0, "RollingUpdateStrategy:\t%s max unavailable, %s max surge\n", intOrStringOr(r.MaxUnavailable), intOrStringOr(r.MaxSurge))
+	if r.Partition != nil {
+		w.Write(l1, "Partition:\t%s (pods on the first nodes by name keep their revision)\n", r.Partition.String())
+	}
+	if r.Paused {
+		w.Write(l1, "Paused:\ttrue (no pod is replaced)\n")
+	}
+	if r.CanaryNodeSelector != nil {
+		sel := selectorString(r.CanaryNodeSelector)
+		if sel == "" {
+			sel = "<every node>"
+		}
+		w.Write(l1, "Canary Node Selector:\t%s\n", sel)
+	}
+	if r.UnreadyNodePolicy != "" {
+		w.Write(l1, "Unready Node Policy:\t%s\n", r.UnreadyNodePolicy)
+	}
 }
 
 func (d *describer) replicaSet(ctx context.Context, o *v1alpha1.ReplicaSet) (string, error) {

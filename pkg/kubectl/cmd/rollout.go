@@ -27,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -88,7 +89,11 @@ func DeploymentStatus(d *v1alpha1.Deployment) (msg string, done bool, err error)
 }
 
 // DaemonSetStatus reports the rollout state of a DaemonSet with kubectl's
-// messages; only RollingUpdate DaemonSets have a rollout status.
+// messages; only RollingUpdate DaemonSets have a rollout status. A rollout
+// held by rollingUpdate.partition is done once every pod outside the
+// partition is updated (and, per the controller's Progressing condition,
+// every pod on a canary node, or on a Ready node with unreadyNodePolicy
+// Skip); a paused or blocked one says so.
 func DaemonSetStatus(ds *v1alpha1.DaemonSet) (msg string, done bool, err error) {
 	if ds.Spec.UpdateStrategy.Type != v1alpha1.RollingUpdateDaemonSetStrategyType {
 		return "", true, fmt.Errorf("rollout status is only available for %s strategy type", v1alpha1.RollingUpdateDaemonSetStrategyType)
@@ -96,13 +101,41 @@ func DaemonSetStatus(ds *v1alpha1.DaemonSet) (msg string, done bool, err error) 
 	if ds.Generation > ds.Status.ObservedGeneration {
 		return "Waiting for daemon set spec update to be observed...\n", false, nil
 	}
-	if ds.Status.UpdatedNumberScheduled < ds.Status.DesiredNumberScheduled {
-		return fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d out of %d new pods have been updated...\n",
-			ds.Name, ds.Status.UpdatedNumberScheduled, ds.Status.DesiredNumberScheduled), false, nil
+	desired, updated := ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled
+	want := desired
+	if r := ds.Spec.UpdateStrategy.RollingUpdate; r != nil && r.Partition != nil {
+		if kept, err := intstr.GetScaledValueFromIntOrPercent(r.Partition, int(desired), true); err == nil {
+			want = desired - min(max(int32(kept), 0), desired)
+		}
 	}
-	if ds.Status.NumberAvailable < ds.Status.DesiredNumberScheduled {
+	var progressing *v1alpha1.DaemonSetCondition
+	for i := range ds.Status.Conditions {
+		if ds.Status.Conditions[i].Type == v1alpha1.DaemonSetProgressing {
+			progressing = &ds.Status.Conditions[i]
+		}
+	}
+	if progressing != nil {
+		switch progressing.Reason {
+		case v1alpha1.DaemonSetRolloutCompleteReason, v1alpha1.DaemonSetPartiallyRolledOutReason:
+			want = min(want, updated)
+		case v1alpha1.DaemonSetRolloutPausedReason:
+			return fmt.Sprintf("Waiting for daemon set %q rollout to finish: paused (rollingUpdate.paused), %d out of %d new pods have been updated...\n",
+				ds.Name, updated, want), false, nil
+		case v1alpha1.DaemonSetRolloutBlockedReason:
+			return fmt.Sprintf("Waiting for daemon set %q rollout to finish: blocked: %s...\n", ds.Name, progressing.Message), false, nil
+		}
+	}
+	if updated < want {
+		return fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d out of %d new pods have been updated...\n",
+			ds.Name, updated, want), false, nil
+	}
+	if ds.Status.NumberAvailable < desired {
 		return fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d of %d updated pods are available...\n",
-			ds.Name, ds.Status.NumberAvailable, ds.Status.DesiredNumberScheduled), false, nil
+			ds.Name, ds.Status.NumberAvailable, desired), false, nil
+	}
+	if updated < desired {
+		return fmt.Sprintf("daemon set %q successfully rolled out to %d of %d pods (the others keep their revision: partition, canaryNodeSelector or skipped not-ready nodes)\n",
+			ds.Name, updated, desired), true, nil
 	}
 	return fmt.Sprintf("daemon set %q successfully rolled out\n", ds.Name), true, nil
 }

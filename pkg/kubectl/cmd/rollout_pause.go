@@ -27,6 +27,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 )
 
@@ -35,21 +36,28 @@ import (
 const RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt"
 
 func newRolloutPauseCommand(streams genericiooptions.IOStreams, clients Clients, pause bool) *cobra.Command {
-	verb, short, example := "resume", "Resume a paused deployment", `  # Resume a paused Deployment
-  kubectl experimental rollout resume deployment/web`
+	verb, short, example := "resume", "Resume a paused deployment or daemon set", `  # Resume a paused Deployment
+  kubectl experimental rollout resume deployment/web
+
+  # Resume the rolling update of a DaemonSet (clears spec.updateStrategy.rollingUpdate.paused)
+  kubectl experimental rollout resume ds/agent`
 	if pause {
-		verb, short, example = "pause", "Mark a deployment as paused", `  # Pause a Deployment; template changes are not rolled out until it is resumed
-  kubectl experimental rollout pause deployment/web`
+		verb, short, example = "pause", "Mark a deployment or daemon set as paused", `  # Pause a Deployment; template changes are not rolled out until it is resumed
+  kubectl experimental rollout pause deployment/web
+
+  # Pause the rolling update of a DaemonSet (sets spec.updateStrategy.rollingUpdate.paused):
+  # no pod is replaced, nodes without a pod still get one of the newest revision
+  kubectl experimental rollout pause ds/agent`
 	}
 	cmd := &cobra.Command{
 		Use:               verb + " (TYPE NAME | TYPE/NAME)",
 		Short:             short,
 		Example:           example,
-		ValidArgsFunction: completeResource(clients, KindDeployment),
+		ValidArgsFunction: completeResource(clients, KindDeployment, KindDaemonSet),
 	}
 	p := newPrinter(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		_, name, err := rolloutTarget(args, "rollout "+verb, KindDeployment)
+		k, name, err := rolloutTarget(args, "rollout "+verb, KindDeployment, KindDaemonSet)
 		if err != nil {
 			return err
 		}
@@ -61,7 +69,7 @@ func newRolloutPauseCommand(streams genericiooptions.IOStreams, clients Clients,
 		if err != nil {
 			return err
 		}
-		obj, changed, err := setPaused(ctxOf(cmd), c, ns, name, pause)
+		obj, changed, err := setPaused(ctxOf(cmd), c, ns, k, name, pause)
 		if err != nil {
 			return err
 		}
@@ -74,33 +82,63 @@ func newRolloutPauseCommand(streams genericiooptions.IOStreams, clients Clients,
 	return cmd
 }
 
-// setPaused sets spec.paused of a Deployment; changed is false when it
-// already had that value.
-func setPaused(ctx context.Context, c clientset.Interface, ns, name string, paused bool) (runtime.Object, bool, error) {
-	client := c.ExperimentalV1alpha1().Deployments(ns)
+// setPaused sets spec.paused of a Deployment, or
+// spec.updateStrategy.rollingUpdate.paused of a RollingUpdate DaemonSet;
+// changed is false when it already had that value.
+func setPaused(ctx context.Context, c clientset.Interface, ns string, k Kind, name string, paused bool) (runtime.Object, bool, error) {
+	x := c.ExperimentalV1alpha1()
 	var (
 		out     runtime.Object
 		changed bool
 	)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		d, err := client.Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
+		switch k {
+		case KindDeployment:
+			d, err := x.Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if d.Spec.Paused == paused {
+				out, changed = d, false
+				return nil
+			}
+			d.Spec.Paused = paused
+			u, err := x.Deployments(ns).Update(ctx, d, metav1.UpdateOptions{})
+			if err != nil {
+				return err
+			}
+			out, changed = u, true
+		case KindDaemonSet:
+			ds, err := x.DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if ds.Spec.UpdateStrategy.Type != v1alpha1.RollingUpdateDaemonSetStrategyType {
+				return fmt.Errorf("only daemon sets with the %s update strategy can be paused or resumed, this one uses %s",
+					v1alpha1.RollingUpdateDaemonSetStrategyType, ds.Spec.UpdateStrategy.Type)
+			}
+			r := ds.Spec.UpdateStrategy.RollingUpdate
+			if r == nil {
+				r = &v1alpha1.RollingUpdateDaemonSet{}
+				ds.Spec.UpdateStrategy.RollingUpdate = r
+			}
+			if r.Paused == paused {
+				out, changed = ds, false
+				return nil
+			}
+			r.Paused = paused
+			u, err := x.DaemonSets(ns).Update(ctx, ds, metav1.UpdateOptions{})
+			if err != nil {
+				return err
+			}
+			out, changed = u, true
+		default:
+			return fmt.Errorf("pausing is not supported for %s", k.Resource())
 		}
-		if d.Spec.Paused == paused {
-			out, changed = d, false
-			return nil
-		}
-		d.Spec.Paused = paused
-		u, err := client.Update(ctx, d, metav1.UpdateOptions{})
-		if err != nil {
-			return err
-		}
-		out, changed = u, true
 		return nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("updating %s: %w", KindDeployment.Ref(name), err)
+		return nil, false, fmt.Errorf("updating %s: %w", k.Ref(name), err)
 	}
 	return out, changed, nil
 }

@@ -26,8 +26,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 )
@@ -95,6 +97,33 @@ func TestDaemonSetStatusMessages(t *testing.T) {
 		{"done", func(ds *v1alpha1.DaemonSet) {
 			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 4, 4, 4
 		}, `daemon set "agent" successfully rolled out`, true, ""},
+		{"partition holds 4 of 6", func(ds *v1alpha1.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateDaemonSet{Partition: ptr.To(intstr.FromInt32(4))}
+			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 6, 1, 6
+		}, `Waiting for daemon set "agent" rollout to finish: 1 out of 2 new pods have been updated...`, false, ""},
+		{"partition done", func(ds *v1alpha1.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateDaemonSet{Partition: ptr.To(intstr.FromString("50%"))}
+			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 5, 2, 5
+		}, `daemon set "agent" successfully rolled out to 2 of 5 pods (the others keep their revision: partition, canaryNodeSelector or skipped not-ready nodes)`, true, ""},
+		{"canary nodes done per the condition", func(ds *v1alpha1.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateDaemonSet{CanaryNodeSelector: &metav1.LabelSelector{}}
+			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 3, 1, 3
+			ds.Status.Conditions = []v1alpha1.DaemonSetCondition{{Type: v1alpha1.DaemonSetProgressing, Status: corev1.ConditionTrue, Reason: v1alpha1.DaemonSetPartiallyRolledOutReason}}
+		}, `daemon set "agent" successfully rolled out to 1 of 3 pods (the others keep their revision: partition, canaryNodeSelector or skipped not-ready nodes)`, true, ""},
+		{"partition set, everything updated", func(ds *v1alpha1.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateDaemonSet{Partition: ptr.To(intstr.FromInt32(2))}
+			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 3, 3, 3
+		}, `daemon set "agent" successfully rolled out`, true, ""},
+		{"paused", func(ds *v1alpha1.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateDaemonSet{Paused: true}
+			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 3, 0, 3
+			ds.Status.Conditions = []v1alpha1.DaemonSetCondition{{Type: v1alpha1.DaemonSetProgressing, Status: corev1.ConditionUnknown, Reason: v1alpha1.DaemonSetRolloutPausedReason}}
+		}, `Waiting for daemon set "agent" rollout to finish: paused (rollingUpdate.paused), 0 out of 3 new pods have been updated...`, false, ""},
+		{"blocked", func(ds *v1alpha1.DaemonSet) {
+			ds.Status.DesiredNumberScheduled, ds.Status.UpdatedNumberScheduled, ds.Status.NumberAvailable = 3, 0, 2
+			ds.Status.Conditions = []v1alpha1.DaemonSetCondition{{Type: v1alpha1.DaemonSetProgressing, Status: corev1.ConditionFalse,
+				Reason: v1alpha1.DaemonSetRolloutBlockedReason, Message: "node-1 (NotReady)"}}
+		}, `Waiting for daemon set "agent" rollout to finish: blocked: node-1 (NotReady)...`, false, ""},
 		{"OnDelete", func(ds *v1alpha1.DaemonSet) { ds.Spec.UpdateStrategy.Type = v1alpha1.OnDeleteDaemonSetStrategyType },
 			"", false, "rollout status is only available for RollingUpdate strategy type"},
 	}
@@ -390,8 +419,39 @@ func TestRolloutPauseResume(t *testing.T) {
 	if out != "experimental/v1alpha1 Deployment web" {
 		t.Errorf("resume -o jsonpath: %q", out)
 	}
-	if _, _, err := run(t, f, "rollout", "pause", "ds/agent"); err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Errorf("pause of a daemonset: %v", err)
+	if _, _, err := run(t, f, "rollout", "pause", "xrs/web"); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("pause of a replica set: %v", err)
+	}
+}
+
+func TestRolloutPauseResumeDaemonSet(t *testing.T) {
+	onDelete := daemonSet("legacy")
+	onDelete.Spec.UpdateStrategy = v1alpha1.DaemonSetUpdateStrategy{Type: v1alpha1.OnDeleteDaemonSetStrategyType}
+	f := newFakes(daemonSet("agent"), onDelete)
+	paused := func() bool {
+		ds, err := f.x.ExperimentalV1alpha1().DaemonSets(testNS).Get(t.Context(), "agent", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds.Spec.UpdateStrategy.RollingUpdate != nil && ds.Spec.UpdateStrategy.RollingUpdate.Paused
+	}
+	if out := mustRun(t, f, "rollout", "pause", "ds/agent"); out != "daemonset.experimental/agent paused\n" {
+		t.Errorf("pause: %q", out)
+	}
+	if !paused() {
+		t.Error("daemon set not paused")
+	}
+	if out := mustRun(t, f, "rollout", "pause", "daemonset", "agent"); out != "daemonset.experimental/agent already paused\n" {
+		t.Errorf("second pause: %q", out)
+	}
+	if out := mustRun(t, f, "rollout", "resume", "xds/agent"); out != "daemonset.experimental/agent resumed\n" {
+		t.Errorf("resume: %q", out)
+	}
+	if paused() {
+		t.Error("daemon set still paused")
+	}
+	if _, _, err := run(t, f, "rollout", "pause", "ds/legacy"); err == nil || !strings.Contains(err.Error(), "RollingUpdate update strategy") {
+		t.Errorf("pause of an OnDelete daemon set: %v", err)
 	}
 }
 

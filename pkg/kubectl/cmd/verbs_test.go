@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
@@ -215,7 +216,16 @@ func TestDescribeDeployment(t *testing.T) {
 
 func TestDescribeOtherKinds(t *testing.T) {
 	ds := daemonSet("agent")
-	ds.Status = v1alpha1.DaemonSetStatus{DesiredNumberScheduled: 3, CurrentNumberScheduled: 3, UpdatedNumberScheduled: 2, NumberAvailable: 1, ObservedGeneration: 1}
+	ds.Spec.UpdateStrategy.RollingUpdate = &v1alpha1.RollingUpdateDaemonSet{
+		MaxUnavailable:     ptr.To(intstr.FromInt32(1)),
+		Partition:          ptr.To(intstr.FromString("50%")),
+		Paused:             true,
+		CanaryNodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"canary": "true"}},
+		UnreadyNodePolicy:  v1alpha1.SkipUnreadyNodePolicy,
+	}
+	ds.Status = v1alpha1.DaemonSetStatus{DesiredNumberScheduled: 3, CurrentNumberScheduled: 3, UpdatedNumberScheduled: 2, NumberAvailable: 1, ObservedGeneration: 1,
+		Conditions: []v1alpha1.DaemonSetCondition{{Type: v1alpha1.DaemonSetProgressing, Status: corev1.ConditionUnknown, Reason: v1alpha1.DaemonSetRolloutPausedReason,
+			Message: "rollingUpdate.paused is set: 1 of 2 selected pods wait for the update"}}}
 	rs := &v1alpha1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "rs", Namespace: testNS, UID: "rs-uid"},
 		Spec:   v1alpha1.ReplicaSetSpec{Replicas: ptr.To[int32](2), Selector: selector("rs"), Template: podTemplate("rs")},
 		Status: v1alpha1.ReplicaSetStatus{Replicas: 2}}
@@ -249,7 +259,10 @@ func TestDescribeOtherKinds(t *testing.T) {
 		event("nightly-uid", "SuccessfulCreate", "Created job nightly-123"))
 
 	cases := map[string][]string{
-		"ds/agent": {"Selector:", "app=agent", "Desired Number of Nodes Scheduled: 3", "Number of Nodes Scheduled with Up-to-date Pods: 2",
+		"ds/agent": {"Selector:", "app=agent", "RollingUpdateStrategy:", "1 max unavailable, <unset> max surge", "Partition:", "50%",
+			"Paused:", "Canary Node Selector:", "canary=true", "Unready Node Policy:", "Skip",
+			"Conditions:", "Progressing", "RolloutPaused", "1 of 2 selected pods wait for the update",
+			"Desired Number of Nodes Scheduled: 3", "Number of Nodes Scheduled with Up-to-date Pods: 2",
 			"Number of Nodes Scheduled with Available Pods: 1", "Pods Status:", "1 Running / 0 Waiting / 0 Succeeded / 1 Failed", "Pod Template:", "Events:"},
 		"xrs/rs": {"Replicas:", "2 current / 2 desired", "1 Running / 0 Waiting / 0 Succeeded / 0 Failed", "Pod Template:"},
 		"xjob/once": {"Completions:", "3", "Parallelism:", "Backoff Limit:", "6", "Pods Statuses:", "1 Active (1 Ready) / 2 Succeeded / 0 Failed",

@@ -443,3 +443,38 @@ func TestCompletionOfResourceNames(t *testing.T) {
 		t.Errorf("zsh completion script:\n%.300s", script)
 	}
 }
+
+func TestDaemonSetPartitionPauseResume(t *testing.T) {
+	e := sharedEnv(t)
+	t.Parallel()
+	ns := e.namespace(t, "plugin-ds-partition")
+	e.newDaemonSet(t, ns, "agent")
+	e.plugin(t, ns, "rollout", "status", "ds/agent", "--timeout=2m")
+	if out, errOut, err := e.kubectl("-n", ns, "patch", "xds", "agent", "--type=merge", "-p", `{"spec":{"updateStrategy":{"rollingUpdate":{"partition":1}}}}`); err != nil {
+		t.Fatalf("%v\n%s%s", err, out, errOut)
+	}
+
+	if out := e.plugin(t, ns, "rollout", "pause", "ds/agent"); out != "daemonset.experimental/agent paused\n" {
+		t.Errorf("pause output: %q", out)
+	}
+	e.plugin(t, ns, "set", "image", "ds/agent", "main=registry.example/agent:2.0")
+	poll(t, "rollout status to report the paused rollout", func(ctx context.Context) (bool, error) {
+		out, _, err := e.pluginErr(ns, "rollout", "status", "ds/agent", "--watch=false")
+		return err == nil && strings.Contains(out, "paused (rollingUpdate.paused), 0 out of 2 new pods have been updated"), nil
+	})
+	desc := e.plugin(t, ns, "describe", "ds/agent")
+	for _, want := range []string{"Partition:", "1 (pods on the first nodes by name keep their revision)", "Paused:", "RolloutPaused"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("describe lacks %q:\n%s", want, desc)
+		}
+	}
+
+	if out := e.plugin(t, ns, "rollout", "resume", "ds/agent"); out != "daemonset.experimental/agent resumed\n" {
+		t.Errorf("resume output: %q", out)
+	}
+	// Done once the 2 pods outside the partition are updated.
+	out := e.plugin(t, ns, "rollout", "status", "ds/agent", "--timeout=2m")
+	if !strings.Contains(out, `daemon set "agent" successfully rolled out to 2 of 3 pods`) {
+		t.Errorf("rollout status: %q", out)
+	}
+}

@@ -176,6 +176,35 @@ func TestSetDefaultsDaemonSet(t *testing.T) {
 			},
 		},
 		{
+			name: "progressive delivery fields are kept and get no defaults",
+			spec: DaemonSetSpec{
+				Selector: selector, Template: minimalTemplate(),
+				UpdateStrategy: DaemonSetUpdateStrategy{
+					RollingUpdate: &RollingUpdateDaemonSet{
+						Partition:          intOrStr(intstr.FromString("50%")),
+						Paused:             true,
+						CanaryNodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"canary": "true"}},
+						UnreadyNodePolicy:  SkipUnreadyNodePolicy,
+					},
+				},
+			},
+			want: DaemonSetSpec{
+				Selector: selector, Template: defaultedMinimalTemplate(),
+				UpdateStrategy: DaemonSetUpdateStrategy{
+					Type: RollingUpdateDaemonSetStrategyType,
+					RollingUpdate: &RollingUpdateDaemonSet{
+						MaxUnavailable:     intOrStr(intstr.FromInt32(1)),
+						MaxSurge:           intOrStr(intstr.FromInt32(0)),
+						Partition:          intOrStr(intstr.FromString("50%")),
+						Paused:             true,
+						CanaryNodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"canary": "true"}},
+						UnreadyNodePolicy:  SkipUnreadyNodePolicy,
+					},
+				},
+				RevisionHistoryLimit: ptr[int32](10),
+			},
+		},
+		{
 			name: "explicit values are kept",
 			spec: DaemonSetSpec{
 				Selector: selector, Template: defaultedMinimalTemplate(),

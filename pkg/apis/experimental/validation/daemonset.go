@@ -19,6 +19,8 @@ package validation
 import (
 	corev1 "k8s.io/api/core/v1"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
@@ -101,6 +103,9 @@ func validateDaemonSetUpdateStrategy(strategy *experimental.DaemonSetUpdateStrat
 	allErrs := field.ErrorList{}
 	switch strategy.Type {
 	case experimental.OnDeleteDaemonSetStrategyType:
+		if strategy.RollingUpdate != nil {
+			allErrs = append(allErrs, forbidProgressiveFields(strategy.RollingUpdate, fldPath.Child("rollingUpdate"))...)
+		}
 	case experimental.RollingUpdateDaemonSetStrategyType:
 		if strategy.RollingUpdate == nil {
 			return append(allErrs, field.Required(fldPath.Child("rollingUpdate"), ""))
@@ -131,6 +136,47 @@ func validateRollingUpdateDaemonSet(rollingUpdate *experimental.RollingUpdateDae
 		allErrs = append(allErrs, field.Invalid(surgePath, rollingUpdate.MaxSurge, "may not be set when maxUnavailable is non-zero"))
 	case !hasUnavailable && !hasSurge:
 		allErrs = append(allErrs, field.Required(unavailablePath, "cannot be 0 when maxSurge is 0"))
+	}
+
+	partitionPath := fldPath.Child("partition")
+	allErrs = append(allErrs, validateIntOrPercent(rollingUpdate.Partition, partitionPath)...)
+	allErrs = append(allErrs, validateNotMoreThan100Percent(rollingUpdate.Partition, partitionPath)...)
+	if sel := rollingUpdate.CanaryNodeSelector; sel != nil {
+		selPath := fldPath.Child("canaryNodeSelector")
+		selErrs := metav1validation.ValidateLabelSelector(sel, metav1validation.LabelSelectorValidationOptions{}, selPath)
+		if len(selErrs) == 0 {
+			if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
+				selErrs = append(selErrs, field.Invalid(selPath, sel, err.Error()))
+			}
+		}
+		allErrs = append(allErrs, selErrs...)
+	}
+	switch rollingUpdate.UnreadyNodePolicy {
+	case "", experimental.BlockUnreadyNodePolicy, experimental.SkipUnreadyNodePolicy:
+	default:
+		allErrs = append(allErrs, field.NotSupported(fldPath.Child("unreadyNodePolicy"), rollingUpdate.UnreadyNodePolicy,
+			[]experimental.DaemonSetUnreadyNodePolicy{experimental.BlockUnreadyNodePolicy, experimental.SkipUnreadyNodePolicy}))
+	}
+	return allErrs
+}
+
+// forbidProgressiveFields rejects the rolling update fields that only a
+// RollingUpdate strategy acts on (maxUnavailable and maxSurge stay allowed
+// and ignored with OnDelete, as in apps/v1).
+func forbidProgressiveFields(rollingUpdate *experimental.RollingUpdateDaemonSet, fldPath *field.Path) field.ErrorList {
+	const msg = "may only be set when type is RollingUpdate"
+	allErrs := field.ErrorList{}
+	if rollingUpdate.Partition != nil {
+		allErrs = append(allErrs, field.Forbidden(fldPath.Child("partition"), msg))
+	}
+	if rollingUpdate.Paused {
+		allErrs = append(allErrs, field.Forbidden(fldPath.Child("paused"), msg))
+	}
+	if rollingUpdate.CanaryNodeSelector != nil {
+		allErrs = append(allErrs, field.Forbidden(fldPath.Child("canaryNodeSelector"), msg))
+	}
+	if rollingUpdate.UnreadyNodePolicy != "" {
+		allErrs = append(allErrs, field.Forbidden(fldPath.Child("unreadyNodePolicy"), msg))
 	}
 	return allErrs
 }

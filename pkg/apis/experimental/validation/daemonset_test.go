@@ -88,6 +88,55 @@ func TestValidateDaemonSet(t *testing.T) {
 		{name: "maxSurge not a percentage", mutate: func(ds *experimental.DaemonSet) {
 			ds.Spec.UpdateStrategy.RollingUpdate = &experimental.RollingUpdateDaemonSet{MaxSurge: intOrStr(intstr.FromString("ten"))}
 		}, want: []wantErr{invalid("spec.updateStrategy.rollingUpdate.maxSurge"), required("spec.updateStrategy.rollingUpdate.maxUnavailable")}},
+		{name: "progressive fields", mutate: func(ds *experimental.DaemonSet) {
+			r := ds.Spec.UpdateStrategy.RollingUpdate
+			r.Partition = intOrStr(intstr.FromString("50%"))
+			r.Paused = true
+			r.CanaryNodeSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"canary": "true"}}
+			r.UnreadyNodePolicy = experimental.SkipUnreadyNodePolicy
+		}},
+		{name: "partition 0 and Block", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate.Partition = intOrStr(intstr.FromInt32(0))
+			ds.Spec.UpdateStrategy.RollingUpdate.UnreadyNodePolicy = experimental.BlockUnreadyNodePolicy
+		}},
+		{name: "empty canary selector matches every node", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate.CanaryNodeSelector = &metav1.LabelSelector{}
+		}},
+		{name: "negative partition", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate.Partition = intOrStr(intstr.FromInt32(-1))
+		}, want: []wantErr{invalid("spec.updateStrategy.rollingUpdate.partition")}},
+		{name: "partition not a percentage", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate.Partition = intOrStr(intstr.FromString("half"))
+		}, want: []wantErr{invalid("spec.updateStrategy.rollingUpdate.partition")}},
+		{name: "partition above 100%", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate.Partition = intOrStr(intstr.FromString("150%"))
+		}, want: []wantErr{invalid("spec.updateStrategy.rollingUpdate.partition")}},
+		{name: "invalid canary selector", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate.CanaryNodeSelector = &metav1.LabelSelector{
+				MatchLabels:      map[string]string{"bad key!": "x"},
+				MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "zone", Operator: "Near", Values: []string{"a"}}},
+			}
+		}, want: []wantErr{invalid("spec.updateStrategy.rollingUpdate.canaryNodeSelector.matchLabels"),
+			invalid("spec.updateStrategy.rollingUpdate.canaryNodeSelector.matchExpressions[0].operator")}},
+		{name: "unknown unready node policy", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.RollingUpdate.UnreadyNodePolicy = "Ignore"
+		}, want: []wantErr{notSupported("spec.updateStrategy.rollingUpdate.unreadyNodePolicy")}},
+		{name: "OnDelete with maxUnavailable (ignored, as in apps/v1)", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.Type = experimental.OnDeleteDaemonSetStrategyType
+		}},
+		{name: "OnDelete with progressive fields", mutate: func(ds *experimental.DaemonSet) {
+			ds.Spec.UpdateStrategy.Type = experimental.OnDeleteDaemonSetStrategyType
+			r := ds.Spec.UpdateStrategy.RollingUpdate
+			r.Partition = intOrStr(intstr.FromInt32(1))
+			r.Paused = true
+			r.CanaryNodeSelector = &metav1.LabelSelector{}
+			r.UnreadyNodePolicy = experimental.SkipUnreadyNodePolicy
+		}, want: []wantErr{
+			forbidden("spec.updateStrategy.rollingUpdate.partition"),
+			forbidden("spec.updateStrategy.rollingUpdate.paused"),
+			forbidden("spec.updateStrategy.rollingUpdate.canaryNodeSelector"),
+			forbidden("spec.updateStrategy.rollingUpdate.unreadyNodePolicy"),
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

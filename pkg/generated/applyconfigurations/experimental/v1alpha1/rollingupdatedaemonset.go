@@ -19,7 +19,9 @@ limitations under the License.
 package v1alpha1
 
 import (
+	experimentalv1alpha1 "github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	intstr "k8s.io/apimachinery/pkg/util/intstr"
+	v1 "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
 // RollingUpdateDaemonSetApplyConfiguration represents a declarative configuration of the RollingUpdateDaemonSet type for use
@@ -36,6 +38,33 @@ type RollingUpdateDaemonSetApplyConfiguration struct {
 	// percentage of desired pods (rounded up). Cannot be 0 if MaxUnavailable is 0.
 	// Defaults to 0.
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+	// Partition is the number of pods that stay on their old revision: the
+	// nodes that should run the daemon are sorted by name and the pods on
+	// the first `partition` of them are not replaced. Absolute number or
+	// percentage of the nodes that should run the daemon (rounded up, so at
+	// least that share of the pods is protected). Lowering it continues the
+	// rollout; pods already updated are never rolled back. Pods created on
+	// nodes without a daemon pod always use the newest revision.
+	// Defaults to unset, which means 0 (every pod is updated).
+	Partition *intstr.IntOrString `json:"partition,omitempty"`
+	// Paused stops replacing pods: while true, no existing pod is deleted or
+	// surged for an update. Nodes without a daemon pod still get one of the
+	// newest revision. Defaults to false.
+	Paused *bool `json:"paused,omitempty"`
+	// CanaryNodeSelector limits the update to the nodes whose labels match
+	// it: while set, pods on other nodes keep their revision (pods created
+	// on nodes without a daemon pod use the newest revision). Remove it to
+	// roll out everywhere. An empty selector matches every node. Defaults to
+	// unset (every node).
+	CanaryNodeSelector *v1.LabelSelectorApplyConfiguration `json:"canaryNodeSelector,omitempty"`
+	// UnreadyNodePolicy says how pods on nodes whose Ready condition is
+	// False or Unknown take part in the update. "Block" (the behaviour of
+	// apps/v1): such pods are replaced like any other and count against
+	// maxUnavailable while they are unavailable, so a node that never comes
+	// back can stop the rollout. "Skip": such pods are left alone until the
+	// node is Ready again and count neither against maxUnavailable nor
+	// against the rollout's completion. Defaults to unset, which means Block.
+	UnreadyNodePolicy *experimentalv1alpha1.DaemonSetUnreadyNodePolicy `json:"unreadyNodePolicy,omitempty"`
 }
 
 // RollingUpdateDaemonSetApplyConfiguration constructs a declarative configuration of the RollingUpdateDaemonSet type for use with
@@ -57,5 +86,37 @@ func (b *RollingUpdateDaemonSetApplyConfiguration) WithMaxUnavailable(value ints
 // If called multiple times, the MaxSurge field is set to the value of the last call.
 func (b *RollingUpdateDaemonSetApplyConfiguration) WithMaxSurge(value intstr.IntOrString) *RollingUpdateDaemonSetApplyConfiguration {
 	b.MaxSurge = &value
+	return b
+}
+
+// WithPartition sets the Partition field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Partition field is set to the value of the last call.
+func (b *RollingUpdateDaemonSetApplyConfiguration) WithPartition(value intstr.IntOrString) *RollingUpdateDaemonSetApplyConfiguration {
+	b.Partition = &value
+	return b
+}
+
+// WithPaused sets the Paused field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Paused field is set to the value of the last call.
+func (b *RollingUpdateDaemonSetApplyConfiguration) WithPaused(value bool) *RollingUpdateDaemonSetApplyConfiguration {
+	b.Paused = &value
+	return b
+}
+
+// WithCanaryNodeSelector sets the CanaryNodeSelector field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the CanaryNodeSelector field is set to the value of the last call.
+func (b *RollingUpdateDaemonSetApplyConfiguration) WithCanaryNodeSelector(value *v1.LabelSelectorApplyConfiguration) *RollingUpdateDaemonSetApplyConfiguration {
+	b.CanaryNodeSelector = value
+	return b
+}
+
+// WithUnreadyNodePolicy sets the UnreadyNodePolicy field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the UnreadyNodePolicy field is set to the value of the last call.
+func (b *RollingUpdateDaemonSetApplyConfiguration) WithUnreadyNodePolicy(value experimentalv1alpha1.DaemonSetUnreadyNodePolicy) *RollingUpdateDaemonSetApplyConfiguration {
+	b.UnreadyNodePolicy = &value
 	return b
 }
