@@ -259,6 +259,11 @@ func (c *Controller) canaryScale(ctx context.Context, d *v1alpha1.Deployment, ne
 	if !ok || before == 0 {
 		before = max(totalReplicas(activeReplicaSets(append(oldRSs, newRS))), 1)
 	}
+	if before == replicas {
+		// Not a scaling event (a paused Deployment comes by here on every
+		// sync): leave the step where it is.
+		return nil
+	}
 	newSize := int32(math.Round(float64(rsReplicas(newRS)) * float64(replicas) / float64(before)))
 	newSize = min(newSize, canaryTarget(d, d.Status.Canary, replicas), replicas)
 	if _, _, err := c.scaleReplicaSet(ctx, newRS, newSize, d, true); err != nil {

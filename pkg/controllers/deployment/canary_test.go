@@ -306,3 +306,26 @@ func TestStepReplicasRounding(t *testing.T) {
 		}
 	}
 }
+
+// TestCanaryPausedDeploymentKeepsTheStep: spec.paused in the middle of a
+// step, with surge pods, changes no ReplicaSet.
+func TestCanaryPausedDeploymentKeepsTheStep(t *testing.T) {
+	f, d := canaryFixture(t)
+	f.mustSync(d) // new ReplicaSet created, then scaled up within maxSurge
+	f.refresh()
+	cur := f.getDeployment(d)
+	newSize, oldSize := f.newAndOld(cur)
+	if newSize == 0 || newSize+oldSize <= 10 {
+		t.Fatalf("setup: new %d old %d, want surge pods", newSize, oldSize)
+	}
+	cur.Spec.Paused = true
+	cur.Generation++
+	if _, err := f.client.ExperimentalV1alpha1().Deployments(cur.Namespace).Update(f.ctx, cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	f.mustSync(f.getDeployment(d))
+	if n := len(f.actions("update", "replicasets")); n != 0 {
+		t.Errorf("%d ReplicaSet updates while paused, want none", n)
+	}
+}
