@@ -18,10 +18,13 @@ package cmd
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 )
@@ -58,7 +61,15 @@ roles), not update on deployments.`,
 		if err != nil {
 			return err
 		}
-		d, err := c.ExperimentalV1alpha1().Deployments(ns).Promote(ctxOf(cmd), name, &v1alpha1.DeploymentPromote{Full: full}, metav1.CreateOptions{})
+		var d *v1alpha1.Deployment
+		// A spec change the controller has not observed yet is refused with
+		// 409 for a moment; a rollout that is not at a step is refused for
+		// good.
+		err = retry.OnError(retry.DefaultBackoff, notObservedYet, func() error {
+			var err error
+			d, err = c.ExperimentalV1alpha1().Deployments(ns).Promote(ctxOf(cmd), name, &v1alpha1.DeploymentPromote{Full: full}, metav1.CreateOptions{})
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("promoting %s: %w", KindDeployment.Ref(name), err)
 		}
@@ -74,6 +85,12 @@ roles), not update on deployments.`,
 	}
 	cmd.Flags().BoolVar(&full, "full", false, "Skip every remaining step and finish the rollout.")
 	return cmd
+}
+
+// notObservedYet reports the 409 deployments/promote answers while the
+// deployment controller has not observed the latest spec.
+func notObservedYet(err error) bool {
+	return apierrors.IsConflict(err) && strings.Contains(err.Error(), "has not observed generation")
 }
 
 // canaryStatusMessage describes a Deployment at a canary step, "" when its
