@@ -45,6 +45,15 @@ func (c *Controller) syncRolloutStatus(ctx context.Context, allRSs []*v1alpha1.R
 	// A canary pause keeps its condition: time spent there is not a lack
 	// of progress.
 	canaryPaused := inCanary && d.Status.Canary.PauseStartTime != nil
+	if hasProgressDeadline(d) && alreadyComplete && newStatus.AvailableReplicas < deploymentReplicas(d) {
+		// A complete rollout short of available pods again: a scale-up or
+		// a recovery (lost pods being replaced). Upstream keeps
+		// NewReplicaSetAvailable and never reports that it gets stuck
+		// (kubernetes/kubernetes#106054); here the progress deadline runs
+		// from now, as for a rollout.
+		msg := fmt.Sprintf("Deployment %q has %d of %d pods available: scaling up or replacing pods.", d.Name, newStatus.AvailableReplicas, deploymentReplicas(d))
+		setCondition(&newStatus, newCondition(v1alpha1.DeploymentProgressing, corev1.ConditionTrue, ReasonReplicaSetUpdated, msg, now))
+	}
 	if hasProgressDeadline(d) && !alreadyComplete && !canaryPaused {
 		subject := fmt.Sprintf("Deployment %q", d.Name)
 		if newRS != nil {
