@@ -175,8 +175,13 @@ func testDurability(t *testing.T, c *framework.Cluster, client clientset.Interfa
 		return out
 	}
 	before := snapshot(t)
-	if len(before) != 25+6 {
-		t.Fatalf("%d objects before the restarts, want 31: %v", len(before), keys(before))
+	// One object per example file.
+	examples, err := filepath.Glob(filepath.Join(c.RepoRoot, "artifacts", "examples", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 25 + len(examples); len(before) != want {
+		t.Fatalf("%d objects before the restarts, want %d: %v", len(before), want, keys(before))
 	}
 	same := func(t *testing.T, when string) {
 		t.Helper()
