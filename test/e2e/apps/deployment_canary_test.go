@@ -221,6 +221,10 @@ func TestDeploymentCanarySteps(t *testing.T) {
 	if err != nil || !strings.Contains(out, "paused at canary step 1 of 5") {
 		t.Errorf("rollout status --watch=false: %v, %q %q", err, out, errOut)
 	}
+	explain := e.kubectl(t, "explain", "deployments.spec.strategy.canary.steps", "--api-version=experimental/v1alpha1")
+	if !strings.Contains(explain, "pause") || !strings.Contains(explain, "rounded up") {
+		t.Errorf("kubectl explain of the canary steps lacks their documentation:\n%s", explain)
+	}
 	out, errOut, err = e.deployPlugin(t, ns, "describe", "deployment/web")
 	if err != nil || !strings.Contains(out, "CanarySteps:") || !strings.Contains(out, "Current step:") {
 		t.Errorf("describe: %v, lacks the canary steps:\n%s%s", err, out, errOut)
@@ -386,4 +390,58 @@ func TestDeploymentRollbackOnFailure(t *testing.T) {
 	if err != nil || !strings.Contains(out, "RolledBackOnFailure:") {
 		t.Errorf("describe lacks the rollback: %v\n%s%s", err, out, errOut)
 	}
+}
+
+// TestDeploymentStuckScaleUpTimesOut: a complete Deployment scaled up to
+// a pod that can never be scheduled reports ProgressDeadlineExceeded after
+// progressDeadlineSeconds (upstream never does, kubernetes/kubernetes
+// #106054), and is complete again once scaled back.
+func TestDeploymentStuckScaleUpTimesOut(t *testing.T) {
+	e := sharedEnv(t)
+	ns := e.namespace(t, "deploy-stuck-scale")
+	// Exactly one node carries the label, and the pods repel each other:
+	// one pod fits, a second stays Pending.
+	nodes, err := e.c.KubeClient().CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		t.Fatalf("listing nodes: %v", err)
+	}
+	node := nodes.Items[0].Name
+	label := "deploy-stuck-scale.experimental.test/" + ns
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:"true"}}}`, label)
+	if _, err := e.c.KubeClient().CoreV1().Nodes().Patch(context.Background(), node, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unpatch := fmt.Sprintf(`{"metadata":{"labels":{%q:null}}}`, label)
+		_, _ = e.c.KubeClient().CoreV1().Nodes().Patch(context.Background(), node, types.MergePatchType, []byte(unpatch), metav1.PatchOptions{})
+	})
+	const deadline = 10
+	e.deployNew(t, ns, "web", 1, func(d *v1alpha1.Deployment) {
+		d.Spec.ProgressDeadlineSeconds = ptr.To[int32](deadline)
+		d.Spec.Template.Spec.NodeSelector = map[string]string{label: "true"}
+		d.Spec.Template.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+			RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+				TopologyKey:   corev1.LabelHostname,
+			}},
+		}}
+	})
+	e.deployWaitComplete(t, ns, "web", 2*time.Minute)
+
+	scaledAt := time.Now()
+	e.kubectl(t, "-n", ns, "scale", "xdeploy/web", "--replicas=2")
+	var last *v1alpha1.DeploymentCondition
+	pollFor(t, "Progressing=False/ProgressDeadlineExceeded after the scale-up", (deadline+30)*time.Second, func(ctx context.Context) (bool, error) {
+		d, err := e.client.ExperimentalV1alpha1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		last = deployCondition(d, v1alpha1.DeploymentProgressing)
+		return last != nil && last.Status == corev1.ConditionFalse && last.Reason == "ProgressDeadlineExceeded", nil
+	})
+	if elapsed := last.LastUpdateTime.Sub(scaledAt); elapsed < (deadline-1)*time.Second {
+		t.Errorf("timed out %v after the scale-up, before the %ds deadline", elapsed, deadline)
+	}
+	e.kubectl(t, "-n", ns, "scale", "xdeploy/web", "--replicas=1")
+	e.deployWaitComplete(t, ns, "web", 2*time.Minute)
 }
