@@ -53,9 +53,7 @@ func (c *Controller) failedRollout(d *v1alpha1.Deployment, status *v1alpha1.Depl
 	}
 	var restarts int32
 	for _, p := range pods {
-		for _, cs := range p.Status.ContainerStatuses {
-			restarts += cs.RestartCount
-		}
+		restarts += restartCount(p)
 	}
 	if restarts > *budget {
 		return ReasonRestartBudgetExceeded

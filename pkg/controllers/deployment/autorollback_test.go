@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
@@ -240,5 +241,41 @@ func TestDominantPodReason(t *testing.T) {
 		if got := dominantPodReason(tc.pods); got != tc.want {
 			t.Errorf("dominantPodReason = %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// TestPodRestartEnqueuesBudgetedDeployment: a restart of a pod wakes its
+// Deployment up only when it has a restart budget.
+func TestPodRestartEnqueuesBudgetedDeployment(t *testing.T) {
+	d := newDeployment("web", 1, intstr.FromInt32(1), intstr.FromInt32(0))
+	d.Spec.RollbackOnFailure = &v1alpha1.DeploymentRollbackOnFailure{MaxRestarts: ptr.To[int32](3)}
+	rs := newReplicaSetFor(d, "nginx:1", 1, 1, time.Hour)
+	f := newFixture(t, []*v1alpha1.Deployment{d}, []*v1alpha1.ReplicaSet{rs}, nil)
+	logger := klog.FromContext(f.ctx)
+	old := newPod("p", rs, corev1.PodRunning)
+	old.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "c", RestartCount: 1}}
+	cur := old.DeepCopy()
+	cur.ResourceVersion = "2"
+	f.c.updatePod(logger, old, old.DeepCopy())
+	if n := f.c.queue.Len(); n != 0 {
+		t.Fatalf("pod update without a restart queued %d", n)
+	}
+	cur.Status.ContainerStatuses[0].RestartCount = 2
+	f.c.updatePod(logger, old, cur)
+	if n := f.c.queue.Len(); n != 1 {
+		t.Fatalf("pod restart queued %d, want the Deployment", n)
+	}
+	k, _ := f.c.queue.Get()
+	f.c.queue.Done(k)
+
+	// Without a budget restarts are left to the ReplicaSet status.
+	dd := f.getDeployment(d)
+	dd.Spec.RollbackOnFailure = nil
+	if err := f.dStore.Update(dd); err != nil {
+		t.Fatal(err)
+	}
+	f.c.updatePod(logger, old, cur)
+	if n := f.c.queue.Len(); n != 0 {
+		t.Errorf("pod restart of a Deployment without a budget queued %d", n)
 	}
 }
