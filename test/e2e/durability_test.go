@@ -174,12 +174,12 @@ func testDurability(t *testing.T, c *framework.Cluster, client clientset.Interfa
 		}
 		return out
 	}
-	before := snapshot(t)
-	// One object per example file.
+	// One object per example manifest.
 	examples, err := filepath.Glob(filepath.Join(c.RepoRoot, "artifacts", "examples", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := snapshot(t)
 	if want := 25 + len(examples); len(before) != want {
 		t.Fatalf("%d objects before the restarts, want %d: %v", len(before), want, keys(before))
 	}
