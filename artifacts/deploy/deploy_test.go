@@ -991,11 +991,13 @@ func checkAggregatedRoles(t *testing.T, r *rendered) {
 			}
 		}
 		if level != "view" {
-			for _, sub := range []string{"deployments/scale", "replicasets/scale", "deployments/rollback"} {
+			for _, sub := range []string{"deployments/scale", "replicasets/scale", "deployments/rollback", "deployments/promote"} {
 				if !allows(role.Rules, "update", "experimental", sub) && !allows(role.Rules, "create", "experimental", sub) {
 					t.Errorf("%s does not grant writes on %s", role.Name, sub)
 				}
 			}
+		} else if allows(role.Rules, "create", "experimental", "deployments/promote") {
+			t.Errorf("%s lets viewers promote canary rollouts", role.Name)
 		}
 	}
 }

@@ -190,7 +190,7 @@ func NewV1alpha1Storage(resourceConfig *serverstorage.ResourceConfig, optsGetter
 		},
 		"deployments": func() (map[string]rest.Storage, error) {
 			s, err := deploymentstorage.NewStorage(Scheme, optsGetter)
-			return map[string]rest.Storage{"deployments": s.Deployment, "deployments/status": s.Status, "deployments/scale": s.Scale, "deployments/rollback": s.Rollback}, err
+			return map[string]rest.Storage{"deployments": s.Deployment, "deployments/status": s.Status, "deployments/scale": s.Scale, "deployments/rollback": s.Rollback, "deployments/promote": s.Promote}, err
 		},
 		"jobs": func() (map[string]rest.Storage, error) {
 			s, err := jobstorage.NewStorage(Scheme, optsGetter)

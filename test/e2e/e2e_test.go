@@ -125,7 +125,7 @@ func testKubectl(t *testing.T, c *framework.Cluster) {
 	kubectl(t, c, "apply", "-f", filepath.Join(c.RepoRoot, "artifacts", "examples"))
 
 	header := strings.Fields(strings.SplitN(kubectl(t, c, "get", "xdeploy", "-o", "wide"), "\n", 2)[0])
-	if got, want := strings.Join(header, " "), "NAME READY UP-TO-DATE AVAILABLE AGE CONTAINERS IMAGES SELECTOR"; got != want {
+	if got, want := strings.Join(header, " "), "NAME READY UP-TO-DATE AVAILABLE AGE CONTAINERS IMAGES SELECTOR STEP ROLLOUT"; got != want {
 		t.Errorf("kubectl get xdeploy -o wide header = %q, want %q", got, want)
 	}
 	all := kubectl(t, c, "get", "experimental", "-o", "name")

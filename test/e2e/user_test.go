@@ -50,7 +50,7 @@ var (
 
 var servedResources = []servedResource{
 	{"daemonsets", "DaemonSet", "xds", allExperiments, map[string][]string{"status": statusVerbs}, "daemonset.yaml", "node-agent"},
-	{"deployments", "Deployment", "xdeploy", allExperiments, map[string][]string{"status": statusVerbs, "scale": statusVerbs, "rollback": {"create"}}, "deployment.yaml", "web"},
+	{"deployments", "Deployment", "xdeploy", allExperiments, map[string][]string{"status": statusVerbs, "scale": statusVerbs, "rollback": {"create"}, "promote": {"create"}}, "deployment.yaml", "web"},
 	{"replicasets", "ReplicaSet", "xrs", allExperiments, map[string][]string{"status": statusVerbs, "scale": statusVerbs}, "replicaset.yaml", "cache"},
 	{"jobs", "Job", "xjob", allExperiments, map[string][]string{"status": statusVerbs, "scale": statusVerbs}, "job.yaml", "render"},
 	{"cronjobs", "CronJob", "xcj", allExperiments, map[string][]string{"status": statusVerbs, "trigger": {"create"}}, "cronjob.yaml", "nightly-report"},

@@ -116,6 +116,7 @@ func NewController(ctx context.Context, dInformer informers.DeploymentInformer, 
 		return nil, fmt.Errorf("adding ReplicaSet event handler: %w", err)
 	}
 	if _, err := podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(old, cur any) { c.updatePod(logger, old, cur) },
 		DeleteFunc: func(obj any) { c.deletePod(logger, obj) },
 	}); err != nil {
 		return nil, fmt.Errorf("adding pod event handler: %w", err)
@@ -231,24 +232,54 @@ func (c *Controller) deletePod(logger klog.Logger, obj any) {
 		utilruntime.HandleError(fmt.Errorf("unexpected object in pod delete event: %T", obj))
 		return
 	}
-	ref := metav1.GetControllerOf(pod)
-	if ref == nil || ref.Kind != replicaSetKind.Kind || ref.APIVersion != replicaSetKind.GroupVersion().String() {
-		return
-	}
-	rs, err := c.rsLister.ReplicaSets(pod.Namespace).Get(ref.Name)
-	if err != nil || rs.UID != ref.UID {
-		return
-	}
-	rsRef := metav1.GetControllerOf(rs)
-	if rsRef == nil {
-		return
-	}
-	d := c.resolveControllerRef(rs.Namespace, rsRef)
+	d := c.deploymentForPod(pod)
 	if d == nil || d.Spec.Strategy.Type != v1alpha1.RecreateDeploymentStrategyType {
 		return
 	}
 	logger.V(4).Info("Pod deleted", "pod", klog.KObj(pod), "deployment", klog.KObj(d))
 	c.enqueue(d)
+}
+
+// updatePod wakes a Deployment with a restart budget
+// (spec.rollbackOnFailure.maxRestarts) up when one of its pods restarted:
+// a pod that restarts without ever becoming ready changes no ReplicaSet
+// status, so nothing else would.
+func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
+	oldPod, curPod := old.(*corev1.Pod), cur.(*corev1.Pod)
+	if restartCount(curPod) <= restartCount(oldPod) {
+		return
+	}
+	d := c.deploymentForPod(curPod)
+	if d == nil || d.Spec.RollbackOnFailure == nil || d.Spec.RollbackOnFailure.MaxRestarts == nil {
+		return
+	}
+	logger.V(4).Info("Pod restarted", "pod", klog.KObj(curPod), "deployment", klog.KObj(d))
+	c.enqueue(d)
+}
+
+func restartCount(p *corev1.Pod) int32 {
+	var n int32
+	for _, cs := range p.Status.ContainerStatuses {
+		n += cs.RestartCount
+	}
+	return n
+}
+
+// deploymentForPod returns the Deployment whose ReplicaSet controls pod.
+func (c *Controller) deploymentForPod(pod *corev1.Pod) *v1alpha1.Deployment {
+	ref := metav1.GetControllerOf(pod)
+	if ref == nil || ref.Kind != replicaSetKind.Kind || ref.APIVersion != replicaSetKind.GroupVersion().String() {
+		return nil
+	}
+	rs, err := c.rsLister.ReplicaSets(pod.Namespace).Get(ref.Name)
+	if err != nil || rs.UID != ref.UID {
+		return nil
+	}
+	rsRef := metav1.GetControllerOf(rs)
+	if rsRef == nil {
+		return nil
+	}
+	return c.resolveControllerRef(rs.Namespace, rsRef)
 }
 
 // resolveControllerRef returns the Deployment ref points to, or nil when it

@@ -41,17 +41,35 @@ func (c *Controller) syncRolloutStatus(ctx context.Context, allRSs []*v1alpha1.R
 	}
 	current := getCondition(d.Status, v1alpha1.DeploymentProgressing)
 	alreadyComplete := newStatus.Replicas == newStatus.UpdatedReplicas && current != nil && current.Reason == ReasonNewRSAvailable
-	if hasProgressDeadline(d) && !alreadyComplete {
+	inCanary := canaryInProgress(d, newRS)
+	// A canary pause keeps its condition: time spent there is not a lack
+	// of progress.
+	canaryPaused := inCanary && d.Status.Canary.PauseStartTime != nil
+	if hasProgressDeadline(d) && alreadyComplete && newStatus.AvailableReplicas < deploymentReplicas(d) {
+		// A complete rollout short of available pods again: a scale-up or
+		// a recovery (lost pods being replaced). Upstream keeps
+		// NewReplicaSetAvailable and never reports that it gets stuck
+		// (kubernetes/kubernetes#106054); here the progress deadline runs
+		// from now, as for a rollout.
+		msg := fmt.Sprintf("Deployment %q has %d of %d pods available: scaling up or replacing pods.", d.Name, newStatus.AvailableReplicas, deploymentReplicas(d))
+		setCondition(&newStatus, newCondition(v1alpha1.DeploymentProgressing, corev1.ConditionTrue, ReasonReplicaSetUpdated, msg, now))
+	}
+	if hasProgressDeadline(d) && !alreadyComplete && !canaryPaused {
 		subject := fmt.Sprintf("Deployment %q", d.Name)
 		if newRS != nil {
 			subject = fmt.Sprintf("ReplicaSet %q", newRS.Name)
 		}
 		switch {
-		case deploymentComplete(d, &newStatus):
+		case deploymentComplete(d, &newStatus) && !inCanary:
 			setCondition(&newStatus, newCondition(v1alpha1.DeploymentProgressing, corev1.ConditionTrue, ReasonNewRSAvailable,
 				subject+" has successfully progressed.", now))
 		case deploymentProgressing(d, &newStatus):
-			cond := newCondition(v1alpha1.DeploymentProgressing, corev1.ConditionTrue, ReasonReplicaSetUpdated, subject+" is progressing.", now)
+			reason, msg := ReasonReplicaSetUpdated, subject+" is progressing."
+			if inCanary {
+				reason = ReasonCanaryStepProgressing
+				msg = fmt.Sprintf("%s is progressing to canary step %d of %d.", subject, d.Status.Canary.CurrentStepIndex, len(d.Spec.Strategy.Canary.Steps))
+			}
+			cond := newCondition(v1alpha1.DeploymentProgressing, corev1.ConditionTrue, reason, msg, now)
 			// Progress moves lastUpdateTime (the base of the deadline) even
 			// when the reason stays the same.
 			if current != nil {
@@ -64,6 +82,22 @@ func (c *Controller) syncRolloutStatus(ctx context.Context, allRSs []*v1alpha1.R
 		case deploymentTimedOut(d, &newStatus, now):
 			setCondition(&newStatus, newCondition(v1alpha1.DeploymentProgressing, corev1.ConditionFalse, ReasonTimedOut,
 				subject+" has timed out progressing.", now))
+		}
+	}
+	if deploymentComplete(d, &newStatus) && !inCanary {
+		recordStable(d, &newStatus, newRS)
+	}
+	if d.Spec.RollbackOnFailure == nil {
+		newStatus.RollbackOnFailure = nil
+	} else {
+		var oldRSs []*v1alpha1.ReplicaSet
+		for _, rs := range allRSs {
+			if rs != nil && rs != newRS {
+				oldRSs = append(oldRSs, rs)
+			}
+		}
+		if rolledBack, err := c.maybeRollbackOnFailure(ctx, d, &newStatus, newRS, oldRSs); rolledBack || err != nil {
+			return err
 		}
 	}
 	if failure := replicaFailure(allRSs, newRS); failure != nil {
@@ -119,7 +153,7 @@ func (c *Controller) requeueStuckDeployment(ctx context.Context, d *v1alpha1.Dep
 	if !hasProgressDeadline(d) || cond == nil {
 		return -1
 	}
-	if deploymentComplete(d, &newStatus) || cond.Reason == ReasonTimedOut || cond.Reason == ReasonNewRSAvailable || cond.Reason == ReasonPaused {
+	if deploymentComplete(d, &newStatus) || cond.Reason == ReasonTimedOut || cond.Reason == ReasonNewRSAvailable || cond.Reason == ReasonPaused || cond.Reason == ReasonCanaryStepPaused {
 		return -1
 	}
 	after := cond.LastUpdateTime.Add(time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second).Sub(c.clock.Now())

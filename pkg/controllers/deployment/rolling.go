@@ -18,6 +18,7 @@ package deployment
 
 import (
 	"context"
+	"math"
 	"sort"
 
 	"k8s.io/klog/v2"
@@ -34,15 +35,19 @@ func (c *Controller) rolloutRolling(ctx context.Context, d *v1alpha1.Deployment,
 		return err
 	}
 	allRSs := append(append([]*v1alpha1.ReplicaSet(nil), oldRSs...), newRS)
+	plan, err := c.syncCanary(ctx, d, newRS, oldRSs)
+	if err != nil {
+		return err
+	}
 
-	scaledUp, err := c.reconcileNewReplicaSet(ctx, allRSs, newRS, d)
+	scaledUp, err := c.reconcileNewReplicaSet(ctx, allRSs, newRS, d, plan)
 	if err != nil {
 		return err
 	}
 	if scaledUp {
 		return c.syncRolloutStatus(ctx, allRSs, newRS, d)
 	}
-	scaledDown, err := c.reconcileOldReplicaSets(ctx, allRSs, activeReplicaSets(oldRSs), newRS, d)
+	scaledDown, err := c.reconcileOldReplicaSets(ctx, allRSs, activeReplicaSets(oldRSs), newRS, d, plan)
 	if err != nil {
 		return err
 	}
@@ -57,12 +62,19 @@ func (c *Controller) rolloutRolling(ctx context.Context, d *v1alpha1.Deployment,
 	return c.syncRolloutStatus(ctx, allRSs, newRS, d)
 }
 
-// reconcileNewReplicaSet scales the new ReplicaSet towards spec.replicas as
-// far as maxSurge allows (or down, when it is above).
-func (c *Controller) reconcileNewReplicaSet(ctx context.Context, allRSs []*v1alpha1.ReplicaSet, newRS *v1alpha1.ReplicaSet, d *v1alpha1.Deployment) (bool, error) {
+// reconcileNewReplicaSet scales the new ReplicaSet towards spec.replicas
+// (or the count of the current canary step) as far as maxSurge allows, or
+// down when it is above spec.replicas. A canary step never scales the new
+// ReplicaSet down.
+func (c *Controller) reconcileNewReplicaSet(ctx context.Context, allRSs []*v1alpha1.ReplicaSet, newRS *v1alpha1.ReplicaSet, d *v1alpha1.Deployment, plan canaryPlan) (bool, error) {
 	want := deploymentReplicas(d)
+	if plan.limited {
+		want = min(want, plan.limit)
+	}
 	switch {
 	case rsReplicas(newRS) == want:
+		return false, nil
+	case rsReplicas(newRS) > want && plan.limited:
 		return false, nil
 	case rsReplicas(newRS) > want:
 		scaled, _, err := c.scaleReplicaSet(ctx, newRS, want, d, false)
@@ -72,13 +84,15 @@ func (c *Controller) reconcileNewReplicaSet(ctx context.Context, allRSs []*v1alp
 	if err != nil {
 		return false, err
 	}
-	scaled, _, err := c.scaleReplicaSet(ctx, newRS, n, d, false)
+	scaled, _, err := c.scaleReplicaSet(ctx, newRS, min(n, want), d, false)
 	return scaled, err
 }
 
 // reconcileOldReplicaSets scales old ReplicaSets down as far as
 // maxUnavailable allows: first their unavailable pods, then available ones.
-func (c *Controller) reconcileOldReplicaSets(ctx context.Context, allRSs, oldRSs []*v1alpha1.ReplicaSet, newRS *v1alpha1.ReplicaSet, d *v1alpha1.Deployment) (bool, error) {
+// At a canary step the old ReplicaSets keep the pods the new one may not
+// have yet.
+func (c *Controller) reconcileOldReplicaSets(ctx context.Context, allRSs, oldRSs []*v1alpha1.ReplicaSet, newRS *v1alpha1.ReplicaSet, d *v1alpha1.Deployment, plan canaryPlan) (bool, error) {
 	logger := klog.FromContext(ctx)
 	if totalReplicas(oldRSs) == 0 {
 		return false, nil
@@ -89,6 +103,10 @@ func (c *Controller) reconcileOldReplicaSets(ctx context.Context, allRSs, oldRSs
 	// Pods that may go: everything above the minimum availability, not
 	// counting new pods that are not available yet (they may never be).
 	maxScaledDown := allPods - minAvailable - newUnavailable
+	if plan.limited {
+		floor := max(deploymentReplicas(d)-max(plan.limit, rsReplicas(newRS)), 0)
+		maxScaledDown = min(maxScaledDown, totalReplicas(oldRSs)-floor)
+	}
 	if maxScaledDown <= 0 {
 		return false, nil
 	}
@@ -98,7 +116,11 @@ func (c *Controller) reconcileOldReplicaSets(ctx context.Context, allRSs, oldRSs
 	}
 	logger.V(4).Info("Scaled down unavailable replicas of old ReplicaSets", "count", cleaned)
 	allRSs = append(append([]*v1alpha1.ReplicaSet(nil), oldRSs...), newRS)
-	scaled, err := c.scaleDownOldReplicaSetsForRollingUpdate(ctx, allRSs, oldRSs, d)
+	limit := int32(math.MaxInt32)
+	if plan.limited {
+		limit = maxScaledDown - cleaned
+	}
+	scaled, err := c.scaleDownOldReplicaSetsForRollingUpdate(ctx, allRSs, oldRSs, d, limit)
 	if err != nil {
 		return false, err
 	}
@@ -132,8 +154,9 @@ func (c *Controller) cleanupUnhealthyReplicas(ctx context.Context, oldRSs []*v1a
 }
 
 // scaleDownOldReplicaSetsForRollingUpdate scales old ReplicaSets down,
-// oldest first, by as many pods as are available above the minimum.
-func (c *Controller) scaleDownOldReplicaSetsForRollingUpdate(ctx context.Context, allRSs, oldRSs []*v1alpha1.ReplicaSet, d *v1alpha1.Deployment) (int32, error) {
+// oldest first, by as many pods as are available above the minimum, and at
+// most limit.
+func (c *Controller) scaleDownOldReplicaSetsForRollingUpdate(ctx context.Context, allRSs, oldRSs []*v1alpha1.ReplicaSet, d *v1alpha1.Deployment, limit int32) (int32, error) {
 	minAvailable := deploymentReplicas(d) - maxUnavailable(d)
 	available := sumStatus(allRSs, func(s *v1alpha1.ReplicaSetStatus) int32 { return s.AvailableReplicas })
 	if available <= minAvailable {
@@ -141,7 +164,7 @@ func (c *Controller) scaleDownOldReplicaSetsForRollingUpdate(ctx context.Context
 	}
 	oldRSs = append([]*v1alpha1.ReplicaSet(nil), oldRSs...)
 	sort.Sort(byCreation(oldRSs))
-	budget := available - minAvailable
+	budget := min(available-minAvailable, limit)
 	var total int32
 	for _, rs := range oldRSs {
 		if total >= budget {

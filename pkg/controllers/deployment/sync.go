@@ -159,6 +159,10 @@ func (c *Controller) getNewReplicaSet(ctx context.Context, d *v1alpha1.Deploymen
 	if err != nil {
 		return nil, err
 	}
+	if canaryStepsApply(d, hash, oldRSs) {
+		// The canary steps size it from the next sync on.
+		replicas = 0
+	}
 	newRS.Spec.Replicas = ptr.To(replicas)
 	setNewReplicaSetAnnotations(d, newRS, newRevision, false)
 
@@ -244,6 +248,9 @@ func (c *Controller) scale(ctx context.Context, d *v1alpha1.Deployment, newRS *v
 		}
 		_, _, err := c.scaleReplicaSet(ctx, rs, deploymentReplicas(d), d, false)
 		return err
+	}
+	if canaryInProgress(d, newRS) {
+		return c.canaryScale(ctx, d, newRS, oldRSs)
 	}
 	if isSaturated(d, newRS) {
 		for _, old := range activeReplicaSets(oldRSs) {
@@ -389,6 +396,8 @@ func (c *Controller) calculateStatus(allRSs []*v1alpha1.ReplicaSet, newRS *v1alp
 		UnavailableReplicas: unavailable,
 		TerminatingReplicas: terminatingReplicas(allRSs),
 		CollisionCount:      d.Status.CollisionCount,
+		Canary:              d.Status.Canary,
+		RollbackOnFailure:   d.Status.RollbackOnFailure,
 	}
 	status.Conditions = append(status.Conditions, d.Status.Conditions...)
 	now := c.clock.Now()

@@ -85,6 +85,14 @@ const (
 	ReasonTimedOut             = "ProgressDeadlineExceeded"
 	ReasonPaused               = "DeploymentPaused"
 	ReasonResumed              = "DeploymentResumed"
+	// ReasonCanaryStepPaused: the rollout holds at a canary pause step
+	// (also the event of the pause).
+	ReasonCanaryStepPaused = "CanaryStepPaused"
+	// ReasonCanaryStepProgressing: the rollout moves towards the count of
+	// its current canary step.
+	ReasonCanaryStepProgressing = "CanaryStepProgressing"
+	// ReasonCanaryStepCompleted is the event of a step that is done.
+	ReasonCanaryStepCompleted = "CanaryStepCompleted"
 	// Available.
 	ReasonMinimumReplicasAvailable   = "MinimumReplicasAvailable"
 	ReasonMinimumReplicasUnavailable = "MinimumReplicasUnavailable"

@@ -32,6 +32,14 @@ import (
 func ForKind(kind schema.GroupVersionKind) interface{} {
 	switch kind {
 	// Group=experimental, Version=v1alpha1
+	case v1alpha1.SchemeGroupVersion.WithKind("CanaryPause"):
+		return &experimentalv1alpha1.CanaryPauseApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("CanaryStatus"):
+		return &experimentalv1alpha1.CanaryStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("CanaryStep"):
+		return &experimentalv1alpha1.CanaryStepApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("CanaryStrategy"):
+		return &experimentalv1alpha1.CanaryStrategyApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ContainerResourceMetricSource"):
 		return &experimentalv1alpha1.ContainerResourceMetricSourceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ContainerResourceMetricStatus"):
@@ -58,6 +66,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &experimentalv1alpha1.DeploymentApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("DeploymentCondition"):
 		return &experimentalv1alpha1.DeploymentConditionApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("DeploymentRollbackOnFailure"):
+		return &experimentalv1alpha1.DeploymentRollbackOnFailureApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("DeploymentSpec"):
 		return &experimentalv1alpha1.DeploymentSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("DeploymentStatus"):
@@ -132,6 +142,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &experimentalv1alpha1.ResourceMetricStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("RollbackConfig"):
 		return &experimentalv1alpha1.RollbackConfigApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("RollbackOnFailureStatus"):
+		return &experimentalv1alpha1.RollbackOnFailureStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("RollingUpdateDaemonSet"):
 		return &experimentalv1alpha1.RollingUpdateDaemonSetApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("RollingUpdateDeployment"):

@@ -36,6 +36,10 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
+		v1alpha1.CanaryPause{}.OpenAPIModelName():                            schema_pkg_apis_experimental_v1alpha1_CanaryPause(ref),
+		v1alpha1.CanaryStatus{}.OpenAPIModelName():                           schema_pkg_apis_experimental_v1alpha1_CanaryStatus(ref),
+		v1alpha1.CanaryStep{}.OpenAPIModelName():                             schema_pkg_apis_experimental_v1alpha1_CanaryStep(ref),
+		v1alpha1.CanaryStrategy{}.OpenAPIModelName():                         schema_pkg_apis_experimental_v1alpha1_CanaryStrategy(ref),
 		v1alpha1.ContainerResourceMetricSource{}.OpenAPIModelName():          schema_pkg_apis_experimental_v1alpha1_ContainerResourceMetricSource(ref),
 		v1alpha1.ContainerResourceMetricStatus{}.OpenAPIModelName():          schema_pkg_apis_experimental_v1alpha1_ContainerResourceMetricStatus(ref),
 		v1alpha1.CronJob{}.OpenAPIModelName():                                schema_pkg_apis_experimental_v1alpha1_CronJob(ref),
@@ -53,7 +57,9 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.Deployment{}.OpenAPIModelName():                             schema_pkg_apis_experimental_v1alpha1_Deployment(ref),
 		v1alpha1.DeploymentCondition{}.OpenAPIModelName():                    schema_pkg_apis_experimental_v1alpha1_DeploymentCondition(ref),
 		v1alpha1.DeploymentList{}.OpenAPIModelName():                         schema_pkg_apis_experimental_v1alpha1_DeploymentList(ref),
+		v1alpha1.DeploymentPromote{}.OpenAPIModelName():                      schema_pkg_apis_experimental_v1alpha1_DeploymentPromote(ref),
 		v1alpha1.DeploymentRollback{}.OpenAPIModelName():                     schema_pkg_apis_experimental_v1alpha1_DeploymentRollback(ref),
+		v1alpha1.DeploymentRollbackOnFailure{}.OpenAPIModelName():            schema_pkg_apis_experimental_v1alpha1_DeploymentRollbackOnFailure(ref),
 		v1alpha1.DeploymentSpec{}.OpenAPIModelName():                         schema_pkg_apis_experimental_v1alpha1_DeploymentSpec(ref),
 		v1alpha1.DeploymentStatus{}.OpenAPIModelName():                       schema_pkg_apis_experimental_v1alpha1_DeploymentStatus(ref),
 		v1alpha1.DeploymentStrategy{}.OpenAPIModelName():                     schema_pkg_apis_experimental_v1alpha1_DeploymentStrategy(ref),
@@ -94,6 +100,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ResourceMetricSource{}.OpenAPIModelName():                   schema_pkg_apis_experimental_v1alpha1_ResourceMetricSource(ref),
 		v1alpha1.ResourceMetricStatus{}.OpenAPIModelName():                   schema_pkg_apis_experimental_v1alpha1_ResourceMetricStatus(ref),
 		v1alpha1.RollbackConfig{}.OpenAPIModelName():                         schema_pkg_apis_experimental_v1alpha1_RollbackConfig(ref),
+		v1alpha1.RollbackOnFailureStatus{}.OpenAPIModelName():                schema_pkg_apis_experimental_v1alpha1_RollbackOnFailureStatus(ref),
 		v1alpha1.RollingUpdateDaemonSet{}.OpenAPIModelName():                 schema_pkg_apis_experimental_v1alpha1_RollingUpdateDaemonSet(ref),
 		v1alpha1.RollingUpdateDeployment{}.OpenAPIModelName():                schema_pkg_apis_experimental_v1alpha1_RollingUpdateDeployment(ref),
 		v1alpha1.SuccessPolicy{}.OpenAPIModelName():                          schema_pkg_apis_experimental_v1alpha1_SuccessPolicy(ref),
@@ -422,6 +429,130 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		runtime.Unknown{}.OpenAPIModelName():                                 schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
 		intstr.IntOrString{}.OpenAPIModelName():                              schema_apimachinery_pkg_util_intstr_IntOrString(ref),
 		version.Info{}.OpenAPIModelName():                                    schema_k8sio_apimachinery_pkg_version_Info(ref),
+	}
+}
+
+func schema_pkg_apis_experimental_v1alpha1_CanaryPause(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CanaryPause pauses a canary rollout.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"duration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "How long to pause, e.g. \"60s\" or \"5m\". Unset: until promoted.",
+							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.Duration{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_experimental_v1alpha1_CanaryStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CanaryStatus tells where a canary rollout stands.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"podTemplateHash": {
+						SchemaProps: spec.SchemaProps{
+							Description: "The pod-template-hash of the ReplicaSet the steps are being applied to. A new template starts again at step 0.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"currentStepIndex": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Index of the current step in spec.strategy.canary.steps. Equal to the number of steps once every step is done, was promoted past, or was skipped (the first rollout of a Deployment).",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"pauseStartTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "When the pause of the current step started; unset when the current step is not a pause.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"pauseEndTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "When the pause of the current step ends; unset for a pause that lasts until promoted.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_experimental_v1alpha1_CanaryStep(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CanaryStep is one step of a canary rollout: exactly one of replicas and pause is set.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"replicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "How many pods run the new template once this step is done: a number, or a percentage of spec.replicas rounded up (as maxSurge rounds). A number larger than spec.replicas means spec.replicas. The step is done when that many new pods are available and the old ReplicaSets hold the rest. Percentages follow spec.replicas when it is scaled during the step.",
+							Ref:         ref(intstr.IntOrString{}.OpenAPIModelName()),
+						},
+					},
+					"pause": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Pause the rollout: until promoted through the deployments/promote subresource when duration is not set, else for that long (or until promoted).",
+							Ref:         ref(v1alpha1.CanaryPause{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.CanaryPause{}.OpenAPIModelName(), intstr.IntOrString{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_experimental_v1alpha1_CanaryStrategy(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CanaryStrategy rolls a new template out in steps.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"steps": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "The steps, in order. A rollout is complete once every step is done and all spec.replicas pods run the new template.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.CanaryStep{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"steps"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.CanaryStep{}.OpenAPIModelName()},
 	}
 }
 
@@ -1332,6 +1463,40 @@ func schema_pkg_apis_experimental_v1alpha1_DeploymentList(ref common.ReferenceCa
 	}
 }
 
+func schema_pkg_apis_experimental_v1alpha1_DeploymentPromote(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "DeploymentPromote is the body of the deployments/promote subresource: it moves a canary rollout past its current step, or past all of them.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"full": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Finish the rollout at once: skip every remaining step.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_experimental_v1alpha1_DeploymentRollback(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -1389,6 +1554,26 @@ func schema_pkg_apis_experimental_v1alpha1_DeploymentRollback(ref common.Referen
 		},
 		Dependencies: []string{
 			v1alpha1.RollbackConfig{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_experimental_v1alpha1_DeploymentRollbackOnFailure(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "DeploymentRollbackOnFailure configures automatic rollback.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"maxRestarts": {
+						SchemaProps: spec.SchemaProps{
+							Description: "A restart budget for canary steps: when, while a canary step waits, the containers of the new ReplicaSet's pods have restarted more than this many times in total, the rollout has failed. Unset: restarts alone never fail a rollout (the progress deadline still does).",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+				},
+			},
+		},
 	}
 }
 
@@ -1465,12 +1650,18 @@ func schema_pkg_apis_experimental_v1alpha1_DeploymentSpec(ref common.ReferenceCa
 							Format:      "int32",
 						},
 					},
+					"rollbackOnFailure": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Rolls the template back to the last revision that completed a rollout when a rollout fails: when the progress deadline passes (ProgressDeadlineExceeded), or when the new pods restart more than maxRestarts times in total while a canary step waits. Never set by default: a failed rollout then stays as it is, as in apps/v1. The controller records a RolledBackOnFailure condition and an event naming the failed revision and why, and never rolls the same template back twice.",
+							Ref:         ref(v1alpha1.DeploymentRollbackOnFailure{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"selector", "template"},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.DeploymentStrategy{}.OpenAPIModelName(), v1alpha1.RollbackConfig{}.OpenAPIModelName(), corev1.PodTemplateSpec{}.OpenAPIModelName(), metav1.LabelSelector{}.OpenAPIModelName()},
+			v1alpha1.DeploymentRollbackOnFailure{}.OpenAPIModelName(), v1alpha1.DeploymentStrategy{}.OpenAPIModelName(), v1alpha1.RollbackConfig{}.OpenAPIModelName(), corev1.PodTemplateSpec{}.OpenAPIModelName(), metav1.LabelSelector{}.OpenAPIModelName()},
 	}
 }
 
@@ -1560,11 +1751,23 @@ func schema_pkg_apis_experimental_v1alpha1_DeploymentStatus(ref common.Reference
 							Format:      "int32",
 						},
 					},
+					"canary": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Where a canary rollout stands. Set only for a Deployment with spec.strategy.canary.",
+							Ref:         ref(v1alpha1.CanaryStatus{}.OpenAPIModelName()),
+						},
+					},
+					"rollbackOnFailure": {
+						SchemaProps: spec.SchemaProps{
+							Description: "What automatic rollback knows: the last template that completed a rollout and the last template it rolled back. Set only for a Deployment with spec.rollbackOnFailure.",
+							Ref:         ref(v1alpha1.RollbackOnFailureStatus{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.DeploymentCondition{}.OpenAPIModelName()},
+			v1alpha1.CanaryStatus{}.OpenAPIModelName(), v1alpha1.DeploymentCondition{}.OpenAPIModelName(), v1alpha1.RollbackOnFailureStatus{}.OpenAPIModelName()},
 	}
 }
 
@@ -1589,11 +1792,17 @@ func schema_pkg_apis_experimental_v1alpha1_DeploymentStrategy(ref common.Referen
 							Ref:         ref(v1alpha1.RollingUpdateDeployment{}.OpenAPIModelName()),
 						},
 					},
+					"canary": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Canary rollout steps. Only with the RollingUpdate type. When set, a new template is rolled out step by step: each step either brings the new ReplicaSet to a number of pods (within maxSurge and maxUnavailable) and waits for them to be available, or pauses. A Deployment's first rollout (no old pods) skips the steps. Unset: a plain rolling update.",
+							Ref:         ref(v1alpha1.CanaryStrategy{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.RollingUpdateDeployment{}.OpenAPIModelName()},
+			v1alpha1.CanaryStrategy{}.OpenAPIModelName(), v1alpha1.RollingUpdateDeployment{}.OpenAPIModelName()},
 	}
 }
 
@@ -3354,6 +3563,40 @@ func schema_pkg_apis_experimental_v1alpha1_RollbackConfig(ref common.ReferenceCa
 					"revision": {
 						SchemaProps: spec.SchemaProps{
 							Description: "The revision to rollback to. If set to 0, rollback to the last revision.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_experimental_v1alpha1_RollbackOnFailureStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "RollbackOnFailureStatus is what automatic rollback remembers.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"stablePodTemplateHash": {
+						SchemaProps: spec.SchemaProps{
+							Description: "The pod-template-hash of the last ReplicaSet that completed a rollout: the template a failed rollout returns to.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"failedPodTemplateHash": {
+						SchemaProps: spec.SchemaProps{
+							Description: "The pod-template-hash of the last template rolled back because it failed. The controller never rolls that template back again; a rollout of it reports its failure and stays.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"failedRevision": {
+						SchemaProps: spec.SchemaProps{
+							Description: "The revision that failed and was rolled back.",
 							Type:        []string{"integer"},
 							Format:      "int64",
 						},

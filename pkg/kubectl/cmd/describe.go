@@ -363,6 +363,22 @@ func (d *describer) deployment(ctx context.Context, o *v1alpha1.Deployment) (str
 		if o.Spec.Paused {
 			w.Write(l0, "Paused:\ttrue\n")
 		}
+		writeCanary(w, o)
+		if rb := o.Spec.RollbackOnFailure; rb != nil {
+			budget := "none"
+			if rb.MaxRestarts != nil {
+				budget = fmt.Sprintf("%d restarts during a canary step", *rb.MaxRestarts)
+			}
+			w.Write(l0, "RollbackOnFailure:\tenabled (restart budget: %s)\n", budget)
+			if st := o.Status.RollbackOnFailure; st != nil {
+				if st.StablePodTemplateHash != "" {
+					w.Write(l1, "Stable template hash:\t%s\n", st.StablePodTemplateHash)
+				}
+				if st.FailedPodTemplateHash != "" {
+					w.Write(l1, "Rolled back:\trevision %d (template hash %s)\n", st.FailedRevision, st.FailedPodTemplateHash)
+				}
+			}
+		}
 		if err := d.writePodsStatus(ctx, w, o.Spec.Selector, ""); err != nil {
 			return err
 		}
@@ -372,6 +388,11 @@ func (d *describer) deployment(ctx context.Context, o *v1alpha1.Deployment) (str
 			rows = append(rows, []string{string(c.Type), string(c.Status), c.Reason})
 		}
 		writeConditions(w, rows, false)
+		for _, c := range o.Status.Conditions {
+			if c.Type == v1alpha1.DeploymentRolledBackOnFailure && c.Message != "" {
+				w.Write(l0, "RolledBackOnFailure:\t%s\n", c.Message)
+			}
+		}
 		var olds []string
 		for _, rs := range oldRSs {
 			olds = append(olds, rsSummary(rs))
@@ -388,6 +409,45 @@ func (d *describer) deployment(ctx context.Context, o *v1alpha1.Deployment) (str
 		}
 		return d.writeEvents(ctx, w, o.UID)
 	})
+}
+
+// writeCanary writes the canary steps of a Deployment and where its
+// rollout stands.
+func writeCanary(w describe.PrefixWriter, o *v1alpha1.Deployment) {
+	canary := o.Spec.Strategy.Canary
+	if canary == nil {
+		return
+	}
+	var steps []string
+	for _, s := range canary.Steps {
+		switch {
+		case s.Replicas != nil:
+			steps = append(steps, s.Replicas.String())
+		case s.Pause != nil && s.Pause.Duration != nil:
+			steps = append(steps, "pause "+s.Pause.Duration.Duration.String())
+		case s.Pause != nil:
+			steps = append(steps, "pause")
+		}
+	}
+	w.Write(l0, "CanarySteps:\t%s\n", strings.Join(steps, " -> "))
+	st := o.Status.Canary
+	if st == nil {
+		w.Write(l1, "Current step:\t<none>\n")
+		return
+	}
+	if int(st.CurrentStepIndex) >= len(canary.Steps) {
+		w.Write(l1, "Current step:\t%d/%d (steps done)\n", st.CurrentStepIndex, len(canary.Steps))
+		return
+	}
+	w.Write(l1, "Current step:\t%d/%d (%s)\n", st.CurrentStepIndex, len(canary.Steps), steps[st.CurrentStepIndex])
+	if st.PauseStartTime != nil {
+		w.Write(l1, "Paused since:\t%s\n", st.PauseStartTime.UTC().Format(time.RFC3339))
+		if st.PauseEndTime != nil {
+			w.Write(l1, "Pause ends:\t%s\n", st.PauseEndTime.UTC().Format(time.RFC3339))
+		} else {
+			w.Write(l1, "Pause ends:\twhen promoted (kubectl experimental rollout promote)\n")
+		}
+	}
 }
 
 func rsSummary(rs *v1alpha1.ReplicaSet) string {

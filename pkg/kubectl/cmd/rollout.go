@@ -47,7 +47,7 @@ func newRolloutCommand(streams genericiooptions.IOStreams, clients Clients) *cob
 		Use:   "rollout SUBCOMMAND",
 		Short: "Manage the rollout of experimental Deployments and DaemonSets",
 		Long: `Manage the rollout of experimental Deployments and DaemonSets:
-status, history, undo, pause, resume and restart.`,
+status, history, undo, pause, resume, restart and promote.`,
 		Run: func(cmd *cobra.Command, args []string) { _ = cmd.Help() },
 	}
 	cmd.AddCommand(
@@ -57,6 +57,7 @@ status, history, undo, pause, resume and restart.`,
 		newRolloutPauseCommand(streams, clients, true),
 		newRolloutPauseCommand(streams, clients, false),
 		newRolloutRestartCommand(streams, clients),
+		newRolloutPromoteCommand(streams, clients),
 	)
 	return cmd
 }
@@ -72,6 +73,9 @@ func DeploymentStatus(d *v1alpha1.Deployment) (msg string, done bool, err error)
 		if c.Type == v1alpha1.DeploymentProgressing && c.Reason == TimedOutReason {
 			return "", false, fmt.Errorf("deployment %q exceeded its progress deadline", d.Name)
 		}
+	}
+	if msg := canaryStatusMessage(d); msg != "" {
+		return msg, false, nil
 	}
 	if d.Spec.Replicas != nil && d.Status.UpdatedReplicas < *d.Spec.Replicas {
 		return fmt.Sprintf("Waiting for deployment %q rollout to finish: %d out of %d new replicas have been updated...\n",
@@ -162,7 +166,9 @@ func newRolloutStatusCommand(streams genericiooptions.IOStreams, clients Clients
 		Long: `Show the status of the rollout of an experimental Deployment or DaemonSet.
 
 By default it watches the rollout until it finishes; it exits non-zero when a
-Deployment exceeds its progress deadline or --timeout passes.`,
+Deployment exceeds its progress deadline or --timeout passes. A Deployment at a
+canary step shows the step; with --watch=false the command prints it and exits
+0, with --watch it waits through the steps (promote with rollout promote).`,
 		Example: `  # Watch the rollout of a Deployment
   kubectl experimental rollout status deployment/web
 

@@ -71,7 +71,7 @@ func TestRuntimeConfigPerResource(t *testing.T) {
 			t.Errorf("%s/status not served", name)
 		}
 	}
-	for _, sub := range []string{"deployments/scale", "replicasets/scale", "deployments/rollback"} {
+	for _, sub := range []string{"deployments/scale", "replicasets/scale", "deployments/rollback", "deployments/promote"} {
 		if _, ok := served[sub]; !ok {
 			t.Errorf("%s not served", sub)
 		}

@@ -238,7 +238,7 @@ func TestServerSidePrinting(t *testing.T) {
 	for _, c := range table.ColumnDefinitions {
 		names = append(names, c.Name)
 	}
-	if got, want := strings.Join(names, ","), "Name,Ready,Up-to-date,Available,Age,Containers,Images,Selector"; got != want {
+	if got, want := strings.Join(names, ","), "Name,Ready,Up-to-date,Available,Age,Containers,Images,Selector,Step,Rollout"; got != want {
 		t.Errorf("columns = %s, want %s", got, want)
 	}
 	if len(table.Rows) != 1 || table.Rows[0].Cells[0] != "web" || table.Rows[0].Cells[1] != "0/3" {

@@ -27,8 +27,10 @@ package fuzzer
 import (
 	"fmt"
 	"reflect"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeserializer "k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/randfill"
@@ -96,6 +98,13 @@ func workloadFuncs() []interface{} {
 				s.RollingUpdate = &experimental.RollingUpdateDeployment{
 					MaxUnavailable: intOrPercent(c),
 					MaxSurge:       intOrPercent(c),
+				}
+				if c.Bool() {
+					s.Canary = &experimental.CanaryStrategy{Steps: []experimental.CanaryStep{
+						{Replicas: intOrPercent(c)},
+						{Pause: &experimental.CanaryPause{}},
+						{Pause: &experimental.CanaryPause{Duration: &metav1.Duration{Duration: time.Duration(c.Int63())}}},
+					}}
 				}
 			}
 		},

@@ -52,7 +52,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 	scheme.AddKnownTypes(SchemeGroupVersion,
 		&DaemonSet{}, &DaemonSetList{},
 		&ReplicaSet{}, &ReplicaSetList{},
-		&Deployment{}, &DeploymentList{}, &DeploymentRollback{},
+		&Deployment{}, &DeploymentList{}, &DeploymentRollback{}, &DeploymentPromote{},
 		&Job{}, &JobList{},
 		&CronJob{}, &CronJobList{}, &CronJobTrigger{},
 		&HorizontalPodAutoscaler{}, &HorizontalPodAutoscalerList{},

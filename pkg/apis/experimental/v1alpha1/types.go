@@ -397,6 +397,7 @@ type ReplicaSetCondition struct {
 // +genclient:method=GetScale,verb=get,subresource=scale,result=k8s.io/api/autoscaling/v1.Scale
 // +genclient:method=UpdateScale,verb=update,subresource=scale,input=k8s.io/api/autoscaling/v1.Scale,result=k8s.io/api/autoscaling/v1.Scale
 // +genclient:method=Rollback,verb=create,subresource=rollback,input=DeploymentRollback,result=k8s.io/apimachinery/pkg/apis/meta/v1.Status
+// +genclient:method=Promote,verb=create,subresource=promote,input=DeploymentPromote,result=Deployment
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // Deployment enables declarative updates for Pods and ReplicaSets.
@@ -462,6 +463,17 @@ type DeploymentSpec struct {
 	// deployment is paused. Defaults to 600s.
 	// +optional
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty" protobuf:"varint,9,opt,name=progressDeadlineSeconds"`
+
+	// Rolls the template back to the last revision that completed a rollout
+	// when a rollout fails: when the progress deadline passes
+	// (ProgressDeadlineExceeded), or when the new pods restart more than
+	// maxRestarts times in total while a canary step waits. Never set by
+	// default: a failed rollout then stays as it is, as in apps/v1. The
+	// controller records a RolledBackOnFailure condition and an event naming
+	// the failed revision and why, and never rolls the same template back
+	// twice.
+	// +optional
+	RollbackOnFailure *DeploymentRollbackOnFailure `json:"rollbackOnFailure,omitempty" protobuf:"bytes,10,opt,name=rollbackOnFailure"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -476,6 +488,104 @@ type DeploymentRollback struct {
 	UpdatedAnnotations map[string]string `json:"updatedAnnotations,omitempty" protobuf:"bytes,2,rep,name=updatedAnnotations"`
 	// The config of this deployment rollback.
 	RollbackTo RollbackConfig `json:"rollbackTo" protobuf:"bytes,3,opt,name=rollbackTo"`
+}
+
+// CanaryStrategy rolls a new template out in steps.
+type CanaryStrategy struct {
+	// The steps, in order. A rollout is complete once every step is done
+	// and all spec.replicas pods run the new template.
+	// +listType=atomic
+	Steps []CanaryStep `json:"steps" protobuf:"bytes,1,rep,name=steps"`
+}
+
+// CanaryStep is one step of a canary rollout: exactly one of replicas and
+// pause is set.
+type CanaryStep struct {
+	// How many pods run the new template once this step is done: a number,
+	// or a percentage of spec.replicas rounded up (as maxSurge rounds). A
+	// number larger than spec.replicas means spec.replicas. The step is
+	// done when that many new pods are available and the old ReplicaSets
+	// hold the rest. Percentages follow spec.replicas when it is scaled
+	// during the step.
+	// +optional
+	Replicas *intstr.IntOrString `json:"replicas,omitempty" protobuf:"bytes,1,opt,name=replicas"`
+
+	// Pause the rollout: until promoted through the deployments/promote
+	// subresource when duration is not set, else for that long (or until
+	// promoted).
+	// +optional
+	Pause *CanaryPause `json:"pause,omitempty" protobuf:"bytes,2,opt,name=pause"`
+}
+
+// CanaryPause pauses a canary rollout.
+type CanaryPause struct {
+	// How long to pause, e.g. "60s" or "5m". Unset: until promoted.
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty" protobuf:"bytes,1,opt,name=duration"`
+}
+
+// CanaryStatus tells where a canary rollout stands.
+type CanaryStatus struct {
+	// The pod-template-hash of the ReplicaSet the steps are being applied
+	// to. A new template starts again at step 0.
+	// +optional
+	PodTemplateHash string `json:"podTemplateHash,omitempty" protobuf:"bytes,1,opt,name=podTemplateHash"`
+
+	// Index of the current step in spec.strategy.canary.steps. Equal to
+	// the number of steps once every step is done, was promoted past, or
+	// was skipped (the first rollout of a Deployment).
+	// +optional
+	CurrentStepIndex int32 `json:"currentStepIndex" protobuf:"varint,2,opt,name=currentStepIndex"`
+
+	// When the pause of the current step started; unset when the current
+	// step is not a pause.
+	// +optional
+	PauseStartTime *metav1.Time `json:"pauseStartTime,omitempty" protobuf:"bytes,3,opt,name=pauseStartTime"`
+
+	// When the pause of the current step ends; unset for a pause that lasts
+	// until promoted.
+	// +optional
+	PauseEndTime *metav1.Time `json:"pauseEndTime,omitempty" protobuf:"bytes,4,opt,name=pauseEndTime"`
+}
+
+// DeploymentRollbackOnFailure configures automatic rollback.
+type DeploymentRollbackOnFailure struct {
+	// A restart budget for canary steps: when, while a canary step waits,
+	// the containers of the new ReplicaSet's pods have restarted more than
+	// this many times in total, the rollout has failed. Unset: restarts
+	// alone never fail a rollout (the progress deadline still does).
+	// +optional
+	MaxRestarts *int32 `json:"maxRestarts,omitempty" protobuf:"varint,1,opt,name=maxRestarts"`
+}
+
+// RollbackOnFailureStatus is what automatic rollback remembers.
+type RollbackOnFailureStatus struct {
+	// The pod-template-hash of the last ReplicaSet that completed a
+	// rollout: the template a failed rollout returns to.
+	// +optional
+	StablePodTemplateHash string `json:"stablePodTemplateHash,omitempty" protobuf:"bytes,1,opt,name=stablePodTemplateHash"`
+
+	// The pod-template-hash of the last template rolled back because it
+	// failed. The controller never rolls that template back again; a
+	// rollout of it reports its failure and stays.
+	// +optional
+	FailedPodTemplateHash string `json:"failedPodTemplateHash,omitempty" protobuf:"bytes,2,opt,name=failedPodTemplateHash"`
+
+	// The revision that failed and was rolled back.
+	// +optional
+	FailedRevision int64 `json:"failedRevision,omitempty" protobuf:"varint,3,opt,name=failedRevision"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// DeploymentPromote is the body of the deployments/promote subresource: it
+// moves a canary rollout past its current step, or past all of them.
+type DeploymentPromote struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// Finish the rollout at once: skip every remaining step.
+	// +optional
+	Full bool `json:"full,omitempty" protobuf:"varint,1,opt,name=full"`
 }
 
 // RollbackConfig names the revision to roll back to.
@@ -502,6 +612,14 @@ type DeploymentStrategy struct {
 	// Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate.
 	// +optional
 	RollingUpdate *RollingUpdateDeployment `json:"rollingUpdate,omitempty" protobuf:"bytes,2,opt,name=rollingUpdate"`
+
+	// Canary rollout steps. Only with the RollingUpdate type. When set, a new
+	// template is rolled out step by step: each step either brings the new
+	// ReplicaSet to a number of pods (within maxSurge and maxUnavailable)
+	// and waits for them to be available, or pauses. A Deployment's first
+	// rollout (no old pods) skips the steps. Unset: a plain rolling update.
+	// +optional
+	Canary *CanaryStrategy `json:"canary,omitempty" protobuf:"bytes,3,opt,name=canary"`
 }
 
 // DeploymentStrategyType is how a deployment replaces its pods.
@@ -578,6 +696,17 @@ type DeploymentStatus struct {
 	// create the name for the newest ReplicaSet.
 	// +optional
 	CollisionCount *int32 `json:"collisionCount,omitempty" protobuf:"varint,8,opt,name=collisionCount"`
+
+	// Where a canary rollout stands. Set only for a Deployment with
+	// spec.strategy.canary.
+	// +optional
+	Canary *CanaryStatus `json:"canary,omitempty" protobuf:"bytes,10,opt,name=canary"`
+
+	// What automatic rollback knows: the last template that completed a
+	// rollout and the last template it rolled back. Set only for a
+	// Deployment with spec.rollbackOnFailure.
+	// +optional
+	RollbackOnFailure *RollbackOnFailureStatus `json:"rollbackOnFailure,omitempty" protobuf:"bytes,11,opt,name=rollbackOnFailure"`
 }
 
 // DeploymentConditionType is a condition of a deployment.
@@ -593,6 +722,12 @@ const (
 	// DeploymentReplicaFailure is added in a deployment when one of its pods
 	// fails to be created or deleted.
 	DeploymentReplicaFailure DeploymentConditionType = "ReplicaFailure"
+	// DeploymentRolledBackOnFailure is added by automatic rollback
+	// (spec.rollbackOnFailure): True when the controller rolled a failed
+	// revision back, False when a rollout failed and there was nothing to
+	// roll back to. Its reason says why the rollout failed and its message
+	// names the failed and the restored revision.
+	DeploymentRolledBackOnFailure DeploymentConditionType = "RolledBackOnFailure"
 )
 
 // DeploymentCondition describes the state of a deployment at a certain point.

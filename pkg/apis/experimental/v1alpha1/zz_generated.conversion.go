@@ -36,6 +36,46 @@ func init() {
 // RegisterConversions adds conversion functions to the given scheme.
 // Public to allow building arbitrary schemes.
 func RegisterConversions(s *runtime.Scheme) error {
+	if err := s.AddGeneratedConversionFunc((*CanaryPause)(nil), (*experimental.CanaryPause)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_CanaryPause_To_experimental_CanaryPause(a.(*CanaryPause), b.(*experimental.CanaryPause), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*experimental.CanaryPause)(nil), (*CanaryPause)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_experimental_CanaryPause_To_v1alpha1_CanaryPause(a.(*experimental.CanaryPause), b.(*CanaryPause), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*CanaryStatus)(nil), (*experimental.CanaryStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_CanaryStatus_To_experimental_CanaryStatus(a.(*CanaryStatus), b.(*experimental.CanaryStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*experimental.CanaryStatus)(nil), (*CanaryStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_experimental_CanaryStatus_To_v1alpha1_CanaryStatus(a.(*experimental.CanaryStatus), b.(*CanaryStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*CanaryStep)(nil), (*experimental.CanaryStep)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_CanaryStep_To_experimental_CanaryStep(a.(*CanaryStep), b.(*experimental.CanaryStep), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*experimental.CanaryStep)(nil), (*CanaryStep)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_experimental_CanaryStep_To_v1alpha1_CanaryStep(a.(*experimental.CanaryStep), b.(*CanaryStep), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*CanaryStrategy)(nil), (*experimental.CanaryStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_CanaryStrategy_To_experimental_CanaryStrategy(a.(*CanaryStrategy), b.(*experimental.CanaryStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*experimental.CanaryStrategy)(nil), (*CanaryStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_experimental_CanaryStrategy_To_v1alpha1_CanaryStrategy(a.(*experimental.CanaryStrategy), b.(*CanaryStrategy), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*ContainerResourceMetricSource)(nil), (*experimental.ContainerResourceMetricSource)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_ContainerResourceMetricSource_To_experimental_ContainerResourceMetricSource(a.(*ContainerResourceMetricSource), b.(*experimental.ContainerResourceMetricSource), scope)
 	}); err != nil {
@@ -206,6 +246,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*DeploymentPromote)(nil), (*experimental.DeploymentPromote)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_DeploymentPromote_To_experimental_DeploymentPromote(a.(*DeploymentPromote), b.(*experimental.DeploymentPromote), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*experimental.DeploymentPromote)(nil), (*DeploymentPromote)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_experimental_DeploymentPromote_To_v1alpha1_DeploymentPromote(a.(*experimental.DeploymentPromote), b.(*DeploymentPromote), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*DeploymentRollback)(nil), (*experimental.DeploymentRollback)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_DeploymentRollback_To_experimental_DeploymentRollback(a.(*DeploymentRollback), b.(*experimental.DeploymentRollback), scope)
 	}); err != nil {
@@ -213,6 +263,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*experimental.DeploymentRollback)(nil), (*DeploymentRollback)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_experimental_DeploymentRollback_To_v1alpha1_DeploymentRollback(a.(*experimental.DeploymentRollback), b.(*DeploymentRollback), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*DeploymentRollbackOnFailure)(nil), (*experimental.DeploymentRollbackOnFailure)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_DeploymentRollbackOnFailure_To_experimental_DeploymentRollbackOnFailure(a.(*DeploymentRollbackOnFailure), b.(*experimental.DeploymentRollbackOnFailure), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*experimental.DeploymentRollbackOnFailure)(nil), (*DeploymentRollbackOnFailure)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_experimental_DeploymentRollbackOnFailure_To_v1alpha1_DeploymentRollbackOnFailure(a.(*experimental.DeploymentRollbackOnFailure), b.(*DeploymentRollbackOnFailure), scope)
 	}); err != nil {
 		return err
 	}
@@ -616,6 +676,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*RollbackOnFailureStatus)(nil), (*experimental.RollbackOnFailureStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_RollbackOnFailureStatus_To_experimental_RollbackOnFailureStatus(a.(*RollbackOnFailureStatus), b.(*experimental.RollbackOnFailureStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*experimental.RollbackOnFailureStatus)(nil), (*RollbackOnFailureStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_experimental_RollbackOnFailureStatus_To_v1alpha1_RollbackOnFailureStatus(a.(*experimental.RollbackOnFailureStatus), b.(*RollbackOnFailureStatus), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*RollingUpdateDaemonSet)(nil), (*experimental.RollingUpdateDaemonSet)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_RollingUpdateDaemonSet_To_experimental_RollingUpdateDaemonSet(a.(*RollingUpdateDaemonSet), b.(*experimental.RollingUpdateDaemonSet), scope)
 	}); err != nil {
@@ -667,6 +737,86 @@ func RegisterConversions(s *runtime.Scheme) error {
 		return err
 	}
 	return nil
+}
+
+func autoConvert_v1alpha1_CanaryPause_To_experimental_CanaryPause(in *CanaryPause, out *experimental.CanaryPause, s conversion.Scope) error {
+	*out = *(*experimental.CanaryPause)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_CanaryPause_To_experimental_CanaryPause is an autogenerated conversion function.
+func Convert_v1alpha1_CanaryPause_To_experimental_CanaryPause(in *CanaryPause, out *experimental.CanaryPause, s conversion.Scope) error {
+	return autoConvert_v1alpha1_CanaryPause_To_experimental_CanaryPause(in, out, s)
+}
+
+func autoConvert_experimental_CanaryPause_To_v1alpha1_CanaryPause(in *experimental.CanaryPause, out *CanaryPause, s conversion.Scope) error {
+	*out = *(*CanaryPause)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_experimental_CanaryPause_To_v1alpha1_CanaryPause is an autogenerated conversion function.
+func Convert_experimental_CanaryPause_To_v1alpha1_CanaryPause(in *experimental.CanaryPause, out *CanaryPause, s conversion.Scope) error {
+	return autoConvert_experimental_CanaryPause_To_v1alpha1_CanaryPause(in, out, s)
+}
+
+func autoConvert_v1alpha1_CanaryStatus_To_experimental_CanaryStatus(in *CanaryStatus, out *experimental.CanaryStatus, s conversion.Scope) error {
+	*out = *(*experimental.CanaryStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_CanaryStatus_To_experimental_CanaryStatus is an autogenerated conversion function.
+func Convert_v1alpha1_CanaryStatus_To_experimental_CanaryStatus(in *CanaryStatus, out *experimental.CanaryStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_CanaryStatus_To_experimental_CanaryStatus(in, out, s)
+}
+
+func autoConvert_experimental_CanaryStatus_To_v1alpha1_CanaryStatus(in *experimental.CanaryStatus, out *CanaryStatus, s conversion.Scope) error {
+	*out = *(*CanaryStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_experimental_CanaryStatus_To_v1alpha1_CanaryStatus is an autogenerated conversion function.
+func Convert_experimental_CanaryStatus_To_v1alpha1_CanaryStatus(in *experimental.CanaryStatus, out *CanaryStatus, s conversion.Scope) error {
+	return autoConvert_experimental_CanaryStatus_To_v1alpha1_CanaryStatus(in, out, s)
+}
+
+func autoConvert_v1alpha1_CanaryStep_To_experimental_CanaryStep(in *CanaryStep, out *experimental.CanaryStep, s conversion.Scope) error {
+	*out = *(*experimental.CanaryStep)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_CanaryStep_To_experimental_CanaryStep is an autogenerated conversion function.
+func Convert_v1alpha1_CanaryStep_To_experimental_CanaryStep(in *CanaryStep, out *experimental.CanaryStep, s conversion.Scope) error {
+	return autoConvert_v1alpha1_CanaryStep_To_experimental_CanaryStep(in, out, s)
+}
+
+func autoConvert_experimental_CanaryStep_To_v1alpha1_CanaryStep(in *experimental.CanaryStep, out *CanaryStep, s conversion.Scope) error {
+	*out = *(*CanaryStep)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_experimental_CanaryStep_To_v1alpha1_CanaryStep is an autogenerated conversion function.
+func Convert_experimental_CanaryStep_To_v1alpha1_CanaryStep(in *experimental.CanaryStep, out *CanaryStep, s conversion.Scope) error {
+	return autoConvert_experimental_CanaryStep_To_v1alpha1_CanaryStep(in, out, s)
+}
+
+func autoConvert_v1alpha1_CanaryStrategy_To_experimental_CanaryStrategy(in *CanaryStrategy, out *experimental.CanaryStrategy, s conversion.Scope) error {
+	*out = *(*experimental.CanaryStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_CanaryStrategy_To_experimental_CanaryStrategy is an autogenerated conversion function.
+func Convert_v1alpha1_CanaryStrategy_To_experimental_CanaryStrategy(in *CanaryStrategy, out *experimental.CanaryStrategy, s conversion.Scope) error {
+	return autoConvert_v1alpha1_CanaryStrategy_To_experimental_CanaryStrategy(in, out, s)
+}
+
+func autoConvert_experimental_CanaryStrategy_To_v1alpha1_CanaryStrategy(in *experimental.CanaryStrategy, out *CanaryStrategy, s conversion.Scope) error {
+	*out = *(*CanaryStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_experimental_CanaryStrategy_To_v1alpha1_CanaryStrategy is an autogenerated conversion function.
+func Convert_experimental_CanaryStrategy_To_v1alpha1_CanaryStrategy(in *experimental.CanaryStrategy, out *CanaryStrategy, s conversion.Scope) error {
+	return autoConvert_experimental_CanaryStrategy_To_v1alpha1_CanaryStrategy(in, out, s)
 }
 
 func autoConvert_v1alpha1_ContainerResourceMetricSource_To_experimental_ContainerResourceMetricSource(in *ContainerResourceMetricSource, out *experimental.ContainerResourceMetricSource, s conversion.Scope) error {
@@ -1051,6 +1201,26 @@ func Convert_experimental_DeploymentList_To_v1alpha1_DeploymentList(in *experime
 	return autoConvert_experimental_DeploymentList_To_v1alpha1_DeploymentList(in, out, s)
 }
 
+func autoConvert_v1alpha1_DeploymentPromote_To_experimental_DeploymentPromote(in *DeploymentPromote, out *experimental.DeploymentPromote, s conversion.Scope) error {
+	out.Full = in.Full
+	return nil
+}
+
+// Convert_v1alpha1_DeploymentPromote_To_experimental_DeploymentPromote is an autogenerated conversion function.
+func Convert_v1alpha1_DeploymentPromote_To_experimental_DeploymentPromote(in *DeploymentPromote, out *experimental.DeploymentPromote, s conversion.Scope) error {
+	return autoConvert_v1alpha1_DeploymentPromote_To_experimental_DeploymentPromote(in, out, s)
+}
+
+func autoConvert_experimental_DeploymentPromote_To_v1alpha1_DeploymentPromote(in *experimental.DeploymentPromote, out *DeploymentPromote, s conversion.Scope) error {
+	out.Full = in.Full
+	return nil
+}
+
+// Convert_experimental_DeploymentPromote_To_v1alpha1_DeploymentPromote is an autogenerated conversion function.
+func Convert_experimental_DeploymentPromote_To_v1alpha1_DeploymentPromote(in *experimental.DeploymentPromote, out *DeploymentPromote, s conversion.Scope) error {
+	return autoConvert_experimental_DeploymentPromote_To_v1alpha1_DeploymentPromote(in, out, s)
+}
+
 func autoConvert_v1alpha1_DeploymentRollback_To_experimental_DeploymentRollback(in *DeploymentRollback, out *experimental.DeploymentRollback, s conversion.Scope) error {
 	out.Name = in.Name
 	out.UpdatedAnnotations = *(*map[string]string)(unsafe.Pointer(&in.UpdatedAnnotations))
@@ -1077,6 +1247,26 @@ func autoConvert_experimental_DeploymentRollback_To_v1alpha1_DeploymentRollback(
 // Convert_experimental_DeploymentRollback_To_v1alpha1_DeploymentRollback is an autogenerated conversion function.
 func Convert_experimental_DeploymentRollback_To_v1alpha1_DeploymentRollback(in *experimental.DeploymentRollback, out *DeploymentRollback, s conversion.Scope) error {
 	return autoConvert_experimental_DeploymentRollback_To_v1alpha1_DeploymentRollback(in, out, s)
+}
+
+func autoConvert_v1alpha1_DeploymentRollbackOnFailure_To_experimental_DeploymentRollbackOnFailure(in *DeploymentRollbackOnFailure, out *experimental.DeploymentRollbackOnFailure, s conversion.Scope) error {
+	*out = *(*experimental.DeploymentRollbackOnFailure)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_DeploymentRollbackOnFailure_To_experimental_DeploymentRollbackOnFailure is an autogenerated conversion function.
+func Convert_v1alpha1_DeploymentRollbackOnFailure_To_experimental_DeploymentRollbackOnFailure(in *DeploymentRollbackOnFailure, out *experimental.DeploymentRollbackOnFailure, s conversion.Scope) error {
+	return autoConvert_v1alpha1_DeploymentRollbackOnFailure_To_experimental_DeploymentRollbackOnFailure(in, out, s)
+}
+
+func autoConvert_experimental_DeploymentRollbackOnFailure_To_v1alpha1_DeploymentRollbackOnFailure(in *experimental.DeploymentRollbackOnFailure, out *DeploymentRollbackOnFailure, s conversion.Scope) error {
+	*out = *(*DeploymentRollbackOnFailure)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_experimental_DeploymentRollbackOnFailure_To_v1alpha1_DeploymentRollbackOnFailure is an autogenerated conversion function.
+func Convert_experimental_DeploymentRollbackOnFailure_To_v1alpha1_DeploymentRollbackOnFailure(in *experimental.DeploymentRollbackOnFailure, out *DeploymentRollbackOnFailure, s conversion.Scope) error {
+	return autoConvert_experimental_DeploymentRollbackOnFailure_To_v1alpha1_DeploymentRollbackOnFailure(in, out, s)
 }
 
 func autoConvert_v1alpha1_DeploymentSpec_To_experimental_DeploymentSpec(in *DeploymentSpec, out *experimental.DeploymentSpec, s conversion.Scope) error {
@@ -1919,6 +2109,26 @@ func autoConvert_experimental_RollbackConfig_To_v1alpha1_RollbackConfig(in *expe
 // Convert_experimental_RollbackConfig_To_v1alpha1_RollbackConfig is an autogenerated conversion function.
 func Convert_experimental_RollbackConfig_To_v1alpha1_RollbackConfig(in *experimental.RollbackConfig, out *RollbackConfig, s conversion.Scope) error {
 	return autoConvert_experimental_RollbackConfig_To_v1alpha1_RollbackConfig(in, out, s)
+}
+
+func autoConvert_v1alpha1_RollbackOnFailureStatus_To_experimental_RollbackOnFailureStatus(in *RollbackOnFailureStatus, out *experimental.RollbackOnFailureStatus, s conversion.Scope) error {
+	*out = *(*experimental.RollbackOnFailureStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_RollbackOnFailureStatus_To_experimental_RollbackOnFailureStatus is an autogenerated conversion function.
+func Convert_v1alpha1_RollbackOnFailureStatus_To_experimental_RollbackOnFailureStatus(in *RollbackOnFailureStatus, out *experimental.RollbackOnFailureStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_RollbackOnFailureStatus_To_experimental_RollbackOnFailureStatus(in, out, s)
+}
+
+func autoConvert_experimental_RollbackOnFailureStatus_To_v1alpha1_RollbackOnFailureStatus(in *experimental.RollbackOnFailureStatus, out *RollbackOnFailureStatus, s conversion.Scope) error {
+	*out = *(*RollbackOnFailureStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_experimental_RollbackOnFailureStatus_To_v1alpha1_RollbackOnFailureStatus is an autogenerated conversion function.
+func Convert_experimental_RollbackOnFailureStatus_To_v1alpha1_RollbackOnFailureStatus(in *experimental.RollbackOnFailureStatus, out *RollbackOnFailureStatus, s conversion.Scope) error {
+	return autoConvert_experimental_RollbackOnFailureStatus_To_v1alpha1_RollbackOnFailureStatus(in, out, s)
 }
 
 func autoConvert_v1alpha1_RollingUpdateDaemonSet_To_experimental_RollingUpdateDaemonSet(in *RollingUpdateDaemonSet, out *experimental.RollingUpdateDaemonSet, s conversion.Scope) error {

@@ -22,6 +22,26 @@ limitations under the License.
 package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CanaryPause) OpenAPIModelName() string {
+	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.CanaryPause"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CanaryStatus) OpenAPIModelName() string {
+	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.CanaryStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CanaryStep) OpenAPIModelName() string {
+	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.CanaryStep"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CanaryStrategy) OpenAPIModelName() string {
+	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.CanaryStrategy"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ContainerResourceMetricSource) OpenAPIModelName() string {
 	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.ContainerResourceMetricSource"
 }
@@ -107,8 +127,18 @@ func (in DeploymentList) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in DeploymentPromote) OpenAPIModelName() string {
+	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.DeploymentPromote"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in DeploymentRollback) OpenAPIModelName() string {
 	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.DeploymentRollback"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in DeploymentRollbackOnFailure) OpenAPIModelName() string {
+	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.DeploymentRollbackOnFailure"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
@@ -309,6 +339,11 @@ func (in ResourceMetricStatus) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in RollbackConfig) OpenAPIModelName() string {
 	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.RollbackConfig"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in RollbackOnFailureStatus) OpenAPIModelName() string {
+	return "io.github.kube-experimental.workloads-apiserver.pkg.apis.experimental.v1alpha1.RollbackOnFailureStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

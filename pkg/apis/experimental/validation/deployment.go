@@ -94,6 +94,9 @@ func validateDeploymentSpec(spec *experimental.DeploymentSpec, fldPath *field.Pa
 	allErrs = append(allErrs, validatePodTemplateSpec(&spec.Template, fldPath.Child("template"))...)
 	allErrs = append(allErrs, validateRestartAlwaysTemplate(&spec.Template, "Deployment", fldPath.Child("template"))...)
 	allErrs = append(allErrs, validateDeploymentStrategy(&spec.Strategy, fldPath.Child("strategy"))...)
+	if spec.RollbackOnFailure != nil {
+		allErrs = append(allErrs, validateOptionalNonnegativeInt32(spec.RollbackOnFailure.MaxRestarts, fldPath.Child("rollbackOnFailure", "maxRestarts"))...)
+	}
 	allErrs = append(allErrs, validateNonnegativeField(int64(spec.MinReadySeconds), fldPath.Child("minReadySeconds"))...)
 	allErrs = append(allErrs, validateOptionalNonnegativeInt32(spec.RevisionHistoryLimit, fldPath.Child("revisionHistoryLimit"))...)
 	if spec.RollbackTo != nil {
@@ -134,7 +137,60 @@ func validateDeploymentStrategy(strategy *experimental.DeploymentStrategy, fldPa
 		validValues := []experimental.DeploymentStrategyType{experimental.RecreateDeploymentStrategyType, experimental.RollingUpdateDeploymentStrategyType}
 		allErrs = append(allErrs, field.NotSupported(fldPath, strategy.Type, validValues))
 	}
+	if strategy.Canary != nil {
+		canaryPath := fldPath.Child("canary")
+		if strategy.Type != experimental.RollingUpdateDeploymentStrategyType {
+			allErrs = append(allErrs, field.Forbidden(canaryPath, "may only be specified when strategy `type` is '"+string(experimental.RollingUpdateDeploymentStrategyType)+"'"))
+		}
+		allErrs = append(allErrs, validateCanaryStrategy(strategy.Canary, canaryPath)...)
+	}
 	return allErrs
+}
+
+// maxCanarySteps bounds spec.strategy.canary.steps.
+const maxCanarySteps = 50
+
+// validateCanaryStrategy validates canary steps: at least one, at most
+// maxCanarySteps, each with exactly one of replicas (a non-negative number
+// or a percentage of at most 100%) and pause (a positive duration when
+// set).
+func validateCanaryStrategy(canary *experimental.CanaryStrategy, fldPath *field.Path) field.ErrorList {
+	allErrs := field.ErrorList{}
+	stepsPath := fldPath.Child("steps")
+	switch {
+	case len(canary.Steps) == 0:
+		allErrs = append(allErrs, field.Required(stepsPath, "at least one step is required"))
+	case len(canary.Steps) > maxCanarySteps:
+		allErrs = append(allErrs, field.TooMany(stepsPath, len(canary.Steps), maxCanarySteps))
+	}
+	for i := range canary.Steps {
+		step := &canary.Steps[i]
+		stepPath := stepsPath.Index(i)
+		switch {
+		case step.Replicas == nil && step.Pause == nil:
+			allErrs = append(allErrs, field.Required(stepPath, "exactly one of `replicas` and `pause` is required"))
+		case step.Replicas != nil && step.Pause != nil:
+			allErrs = append(allErrs, field.Forbidden(stepPath.Child("pause"), "may not be specified with `replicas`: a step either scales or pauses"))
+		}
+		if step.Replicas != nil {
+			replicasPath := stepPath.Child("replicas")
+			allErrs = append(allErrs, validateIntOrPercent(step.Replicas, replicasPath)...)
+			allErrs = append(allErrs, validateNotMoreThan100Percent(step.Replicas, replicasPath)...)
+		}
+		if step.Pause != nil && step.Pause.Duration != nil && step.Pause.Duration.Duration <= 0 {
+			allErrs = append(allErrs, field.Invalid(stepPath.Child("pause", "duration"), step.Pause.Duration.Duration.String(), "must be greater than 0; leave unset to pause until promoted"))
+		}
+	}
+	return allErrs
+}
+
+// ValidateDeploymentPromote validates the body of a deployments/promote
+// request; it has no field that can be wrong.
+func ValidateDeploymentPromote(obj *experimental.DeploymentPromote) field.ErrorList {
+	if obj == nil {
+		return nilObjectError("DeploymentPromote")
+	}
+	return nil
 }
 
 // validateRollingUpdateDeployment validates the rolling update parameters of
@@ -163,6 +219,12 @@ func validateDeploymentStatus(status *experimental.DeploymentStatus, fldPath *fi
 	allErrs = append(allErrs, validateNonnegativeField(int64(status.UnavailableReplicas), fldPath.Child("unavailableReplicas"))...)
 	allErrs = append(allErrs, validateOptionalNonnegativeInt32(status.TerminatingReplicas, fldPath.Child("terminatingReplicas"))...)
 	allErrs = append(allErrs, validateOptionalNonnegativeInt32(status.CollisionCount, fldPath.Child("collisionCount"))...)
+	if status.Canary != nil {
+		allErrs = append(allErrs, validateNonnegativeField(int64(status.Canary.CurrentStepIndex), fldPath.Child("canary", "currentStepIndex"))...)
+	}
+	if status.RollbackOnFailure != nil {
+		allErrs = append(allErrs, validateNonnegativeField(status.RollbackOnFailure.FailedRevision, fldPath.Child("rollbackOnFailure", "failedRevision"))...)
+	}
 	if status.UpdatedReplicas > status.Replicas {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("updatedReplicas"), status.UpdatedReplicas, replicasGreaterThanStatusReplicasMsg))
 	}

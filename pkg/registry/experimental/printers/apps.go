@@ -34,7 +34,7 @@ var (
 	_ rest.TableConvertor = tableConvertor[*experimental.DaemonSet]{}
 )
 
-// Deployments: NAME READY UP-TO-DATE AVAILABLE AGE [CONTAINERS IMAGES SELECTOR]
+// Deployments: NAME READY UP-TO-DATE AVAILABLE AGE [CONTAINERS IMAGES SELECTOR STEP ROLLOUT]
 
 var deploymentColumns = append([]metav1.TableColumnDefinition{
 	nameColumn(),
@@ -43,7 +43,13 @@ var deploymentColumns = append([]metav1.TableColumnDefinition{
 	{Name: "Up-to-date", Type: "string", Description: appsv1.DeploymentStatus{}.SwaggerDoc()["updatedReplicas"]},
 	{Name: "Available", Type: "string", Description: appsv1.DeploymentStatus{}.SwaggerDoc()["availableReplicas"]},
 	ageColumn(),
-}, podTemplateColumns(appsv1.DeploymentSpec{}.SwaggerDoc()["selector"])...)
+}, append(podTemplateColumns(appsv1.DeploymentSpec{}.SwaggerDoc()["selector"]),
+	// Beyond apps/v1: where a canary rollout stands.
+	metav1.TableColumnDefinition{Name: "Step", Type: "string", Priority: 1,
+		Description: "Current canary step out of spec.strategy.canary.steps (e.g. 2/5), <none> without canary steps."},
+	metav1.TableColumnDefinition{Name: "Rollout", Type: "string", Priority: 1,
+		Description: "Reason of the Progressing condition, e.g. CanaryStepPaused or NewReplicaSetAvailable."},
+)...)
 
 // NewDeploymentTableConvertor returns the table convertor for deployments.
 func NewDeploymentTableConvertor() rest.TableConvertor {
@@ -65,7 +71,31 @@ func deploymentRow(d *experimental.Deployment) []interface{} {
 	if s, err := metav1.LabelSelectorAsSelector(d.Spec.Selector); err == nil {
 		selector = s.String()
 	}
-	return append(cells, podTemplateCells(&d.Spec.Template, selector)...)
+	cells = append(cells, podTemplateCells(&d.Spec.Template, selector)...)
+	return append(cells, deploymentStep(d), deploymentRollout(d))
+}
+
+// deploymentStep renders the canary step as index/steps, "<none>" without
+// canary steps.
+func deploymentStep(d *experimental.Deployment) string {
+	if d.Spec.Strategy.Canary == nil || len(d.Spec.Strategy.Canary.Steps) == 0 {
+		return "<none>"
+	}
+	var i int32
+	if d.Status.Canary != nil {
+		i = d.Status.Canary.CurrentStepIndex
+	}
+	return fmt.Sprintf("%d/%d", i, len(d.Spec.Strategy.Canary.Steps))
+}
+
+// deploymentRollout renders the reason of the Progressing condition.
+func deploymentRollout(d *experimental.Deployment) string {
+	for _, c := range d.Status.Conditions {
+		if c.Type == experimental.DeploymentProgressing && c.Reason != "" {
+			return c.Reason
+		}
+	}
+	return "<none>"
 }
 
 // ReplicaSets: NAME DESIRED CURRENT READY AGE [CONTAINERS IMAGES SELECTOR]

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
@@ -124,7 +125,7 @@ func TestColumnDefinitions(t *testing.T) {
 				{"Up-to-date", "string", 0},
 				{"Available", "string", 0},
 				{"Age", "string", 0},
-			}, wideColumns...),
+			}, append(wideColumns, column{"Step", "string", 1}, column{"Rollout", "string", 1})...),
 		},
 		{
 			kind:      "replicasets",
@@ -248,7 +249,7 @@ func TestDeploymentCells(t *testing.T) {
 				},
 				Status: experimental.DeploymentStatus{Replicas: 5, ReadyReplicas: 3, UpdatedReplicas: 4, AvailableReplicas: 3},
 			},
-			want: []interface{}{"web", "3/5", int64(4), int64(3), "3h", "nginx,sidecar", "nginx:1.27,busybox:1.36", "app=web"},
+			want: []interface{}{"web", "3/5", int64(4), int64(3), "3h", "nginx,sidecar", "nginx:1.27,busybox:1.36", "app=web", "<none>", "<none>"},
 		},
 		{
 			name: "set-based selector",
@@ -266,12 +267,12 @@ func TestDeploymentCells(t *testing.T) {
 				},
 				Status: experimental.DeploymentStatus{ReadyReplicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2},
 			},
-			want: []interface{}{"api", "2/2", int64(2), int64(2), "90s", "api", "example.com/api:v2", "app=api,tier in (backend,edge)"},
+			want: []interface{}{"api", "2/2", int64(2), int64(2), "90s", "api", "example.com/api:v2", "app=api,tier in (backend,edge)", "<none>", "<none>"},
 		},
 		{
 			name: "unset replicas and selector, no creation time",
 			obj:  &experimental.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "bare"}},
-			want: []interface{}{"bare", "0/1", int64(0), int64(0), "<unknown>", "", "", ""},
+			want: []interface{}{"bare", "0/1", int64(0), int64(0), "<unknown>", "", "", "", "<none>", "<none>"},
 		},
 		{
 			name: "scaled to zero",
@@ -279,7 +280,7 @@ func TestDeploymentCells(t *testing.T) {
 				ObjectMeta: metav1.ObjectMeta{Name: "idle", CreationTimestamp: ago(400 * 24 * time.Hour)},
 				Spec:       experimental.DeploymentSpec{Replicas: ptr(int32(0)), Selector: matchLabels("app", "idle")},
 			},
-			want: []interface{}{"idle", "0/0", int64(0), int64(0), "400d", "", "", "app=idle"},
+			want: []interface{}{"idle", "0/0", int64(0), int64(0), "400d", "", "", "app=idle", "<none>", "<none>"},
 		},
 		{
 			name: "invalid selector",
@@ -290,7 +291,31 @@ func TestDeploymentCells(t *testing.T) {
 					Selector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Bogus"}}},
 				},
 			},
-			want: []interface{}{"broken", "0/1", int64(0), int64(0), "60s", "", "", "<invalid>"},
+			want: []interface{}{"broken", "0/1", int64(0), int64(0), "60s", "", "", "<invalid>", "<none>", "<none>"},
+		},
+		{
+			name: "paused at a canary step",
+			obj: &experimental.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Name: "web", CreationTimestamp: ago(time.Minute)},
+				Spec: experimental.DeploymentSpec{
+					Replicas: ptr(int32(10)),
+					Selector: matchLabels("app", "web"),
+					Strategy: experimental.DeploymentStrategy{
+						Type: experimental.RollingUpdateDeploymentStrategyType,
+						Canary: &experimental.CanaryStrategy{Steps: []experimental.CanaryStep{
+							{Replicas: &intstr.IntOrString{Type: intstr.String, StrVal: "20%"}}, {Pause: &experimental.CanaryPause{}},
+						}},
+					},
+				},
+				Status: experimental.DeploymentStatus{
+					ReadyReplicas: 10, UpdatedReplicas: 2, AvailableReplicas: 10,
+					Canary: &experimental.CanaryStatus{CurrentStepIndex: 1},
+					Conditions: []experimental.DeploymentCondition{
+						{Type: experimental.DeploymentProgressing, Status: "Unknown", Reason: "CanaryStepPaused"},
+					},
+				},
+			},
+			want: []interface{}{"web", "10/10", int64(2), int64(10), "60s", "", "", "app=web", "1/2", "CanaryStepPaused"},
 		},
 	}
 	for _, tt := range tests {

@@ -87,6 +87,12 @@ func ExtractDeployment(deployment *experimentalv1alpha1.Deployment, fieldManager
 	return ExtractDeploymentFrom(deployment, fieldManager, "")
 }
 
+// ExtractDeploymentPromote extracts the applied configuration owned by fieldManager from
+// deployment for the promote subresource.
+func ExtractDeploymentPromote(deployment *experimentalv1alpha1.Deployment, fieldManager string) (*DeploymentApplyConfiguration, error) {
+	return ExtractDeploymentFrom(deployment, fieldManager, "promote")
+}
+
 // ExtractDeploymentRollback extracts the applied configuration owned by fieldManager from
 // deployment for the rollback subresource.
 func ExtractDeploymentRollback(deployment *experimentalv1alpha1.Deployment, fieldManager string) (*DeploymentApplyConfiguration, error) {

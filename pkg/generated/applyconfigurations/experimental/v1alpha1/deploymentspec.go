@@ -57,6 +57,15 @@ type DeploymentSpecApplyConfiguration struct {
 	// status. Note that progress will not be estimated during the time a
 	// deployment is paused. Defaults to 600s.
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+	// Rolls the template back to the last revision that completed a rollout
+	// when a rollout fails: when the progress deadline passes
+	// (ProgressDeadlineExceeded), or when the new pods restart more than
+	// maxRestarts times in total while a canary step waits. Never set by
+	// default: a failed rollout then stays as it is, as in apps/v1. The
+	// controller records a RolledBackOnFailure condition and an event naming
+	// the failed revision and why, and never rolls the same template back
+	// twice.
+	RollbackOnFailure *DeploymentRollbackOnFailureApplyConfiguration `json:"rollbackOnFailure,omitempty"`
 }
 
 // DeploymentSpecApplyConfiguration constructs a declarative configuration of the DeploymentSpec type for use with
@@ -134,5 +143,13 @@ func (b *DeploymentSpecApplyConfiguration) WithRollbackTo(value *RollbackConfigA
 // If called multiple times, the ProgressDeadlineSeconds field is set to the value of the last call.
 func (b *DeploymentSpecApplyConfiguration) WithProgressDeadlineSeconds(value int32) *DeploymentSpecApplyConfiguration {
 	b.ProgressDeadlineSeconds = &value
+	return b
+}
+
+// WithRollbackOnFailure sets the RollbackOnFailure field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the RollbackOnFailure field is set to the value of the last call.
+func (b *DeploymentSpecApplyConfiguration) WithRollbackOnFailure(value *DeploymentRollbackOnFailureApplyConfiguration) *DeploymentSpecApplyConfiguration {
+	b.RollbackOnFailure = value
 	return b
 }

@@ -46,6 +46,13 @@ type DeploymentStatusApplyConfiguration struct {
 	// uses this field as a collision avoidance mechanism when it needs to
 	// create the name for the newest ReplicaSet.
 	CollisionCount *int32 `json:"collisionCount,omitempty"`
+	// Where a canary rollout stands. Set only for a Deployment with
+	// spec.strategy.canary.
+	Canary *CanaryStatusApplyConfiguration `json:"canary,omitempty"`
+	// What automatic rollback knows: the last template that completed a
+	// rollout and the last template it rolled back. Set only for a
+	// Deployment with spec.rollbackOnFailure.
+	RollbackOnFailure *RollbackOnFailureStatusApplyConfiguration `json:"rollbackOnFailure,omitempty"`
 }
 
 // DeploymentStatusApplyConfiguration constructs a declarative configuration of the DeploymentStatus type for use with
@@ -128,5 +135,21 @@ func (b *DeploymentStatusApplyConfiguration) WithConditions(values ...*Deploymen
 // If called multiple times, the CollisionCount field is set to the value of the last call.
 func (b *DeploymentStatusApplyConfiguration) WithCollisionCount(value int32) *DeploymentStatusApplyConfiguration {
 	b.CollisionCount = &value
+	return b
+}
+
+// WithCanary sets the Canary field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Canary field is set to the value of the last call.
+func (b *DeploymentStatusApplyConfiguration) WithCanary(value *CanaryStatusApplyConfiguration) *DeploymentStatusApplyConfiguration {
+	b.Canary = value
+	return b
+}
+
+// WithRollbackOnFailure sets the RollbackOnFailure field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the RollbackOnFailure field is set to the value of the last call.
+func (b *DeploymentStatusApplyConfiguration) WithRollbackOnFailure(value *RollbackOnFailureStatusApplyConfiguration) *DeploymentStatusApplyConfiguration {
+	b.RollbackOnFailure = value
 	return b
 }

@@ -31,6 +31,12 @@ type DeploymentStrategyApplyConfiguration struct {
 	Type *experimentalv1alpha1.DeploymentStrategyType `json:"type,omitempty"`
 	// Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate.
 	RollingUpdate *RollingUpdateDeploymentApplyConfiguration `json:"rollingUpdate,omitempty"`
+	// Canary rollout steps. Only with the RollingUpdate type. When set, a new
+	// template is rolled out step by step: each step either brings the new
+	// ReplicaSet to a number of pods (within maxSurge and maxUnavailable)
+	// and waits for them to be available, or pauses. A Deployment's first
+	// rollout (no old pods) skips the steps. Unset: a plain rolling update.
+	Canary *CanaryStrategyApplyConfiguration `json:"canary,omitempty"`
 }
 
 // DeploymentStrategyApplyConfiguration constructs a declarative configuration of the DeploymentStrategy type for use with
@@ -52,5 +58,13 @@ func (b *DeploymentStrategyApplyConfiguration) WithType(value experimentalv1alph
 // If called multiple times, the RollingUpdate field is set to the value of the last call.
 func (b *DeploymentStrategyApplyConfiguration) WithRollingUpdate(value *RollingUpdateDeploymentApplyConfiguration) *DeploymentStrategyApplyConfiguration {
 	b.RollingUpdate = value
+	return b
+}
+
+// WithCanary sets the Canary field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Canary field is set to the value of the last call.
+func (b *DeploymentStrategyApplyConfiguration) WithCanary(value *CanaryStrategyApplyConfiguration) *DeploymentStrategyApplyConfiguration {
+	b.Canary = value
 	return b
 }

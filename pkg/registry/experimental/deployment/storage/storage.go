@@ -14,8 +14,8 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package storage wires Deployments and their status, scale and rollback
-// subresources to etcd.
+// Package storage wires Deployments and their status, scale, rollback and
+// promote subresources to etcd.
 package storage
 
 import (
@@ -28,6 +28,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
@@ -43,6 +44,7 @@ type DeploymentStorage struct {
 	Status     *registryutil.StatusREST
 	Scale      *registryutil.ScaleREST
 	Rollback   *RollbackREST
+	Promote    *PromoteREST
 }
 
 // NewStorage returns the Deployment endpoints backed by optsGetter's storage.
@@ -68,6 +70,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (D
 		Status:     status,
 		Scale:      registryutil.NewScaleREST(main.Store, scaleAccessor),
 		Rollback:   &RollbackREST{store: main.Store},
+		Promote:    &PromoteREST{status: status, clock: clock.RealClock{}},
 	}, nil
 }
 

@@ -55,6 +55,7 @@ type DeploymentInterface interface {
 	GetScale(ctx context.Context, deploymentName string, options v1.GetOptions) (*autoscalingv1.Scale, error)
 	UpdateScale(ctx context.Context, deploymentName string, scale *autoscalingv1.Scale, opts v1.UpdateOptions) (*autoscalingv1.Scale, error)
 	Rollback(ctx context.Context, deploymentName string, deploymentRollback *experimentalv1alpha1.DeploymentRollback, opts v1.CreateOptions) (*v1.Status, error)
+	Promote(ctx context.Context, deploymentName string, deploymentPromote *experimentalv1alpha1.DeploymentPromote, opts v1.CreateOptions) (*experimentalv1alpha1.Deployment, error)
 
 	DeploymentExpansion
 }
@@ -117,6 +118,21 @@ func (c *deployments) Rollback(ctx context.Context, deploymentName string, deplo
 		SubResource("rollback").
 		VersionedParams(&opts, scheme.ParameterCodec).
 		Body(deploymentRollback).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Promote takes the representation of a deploymentPromote and creates it.  Returns the server's representation of the deployment, and an error, if there is any.
+func (c *deployments) Promote(ctx context.Context, deploymentName string, deploymentPromote *experimentalv1alpha1.DeploymentPromote, opts v1.CreateOptions) (result *experimentalv1alpha1.Deployment, err error) {
+	result = &experimentalv1alpha1.Deployment{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("deployments").
+		Name(deploymentName).
+		SubResource("promote").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(deploymentPromote).
 		Do(ctx).
 		Into(result)
 	return

@@ -90,3 +90,15 @@ func (c *fakeDeployments) Rollback(ctx context.Context, deploymentName string, d
 	}
 	return obj.(*v1.Status), err
 }
+
+// Promote takes the representation of a deploymentPromote and creates it.  Returns the server's representation of the deployment, and an error, if there is any.
+func (c *fakeDeployments) Promote(ctx context.Context, deploymentName string, deploymentPromote *v1alpha1.DeploymentPromote, opts v1.CreateOptions) (result *v1alpha1.Deployment, err error) {
+	emptyResult := &v1alpha1.Deployment{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), deploymentName, "promote", c.Namespace(), deploymentPromote, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.Deployment), err
+}
