@@ -26,9 +26,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/test/framework"
 )
 
 // metricTimeout bounds a rescale driven by a custom or external metric: the
@@ -230,4 +232,100 @@ func (e *env) testScaleToZeroAndBack(t *testing.T) {
 	}
 	e.metrics.SetObject(services, ns, "web", metric, resource.MustParse("25"))
 	expect("25 requests/s to scale up from zero to 3 replicas", 3)
+}
+
+// testSurgeIsNotLoad (kubernetes/kubernetes #72775): an experimental
+// Deployment of 4 pods at exactly the 50% CPU target rolls out a template
+// whose pods never become ready, with maxSurge 4 and maxUnavailable 0, so
+// it sits at 8 pods, 4 of them surge. Upstream's autoscaler counts the surge
+// pods as current replicas and, the load being on target, "keeps" 8: it
+// doubles the Deployment. Ours proposes from spec.replicas and keeps 4 over
+// several sync periods.
+func (e *env) testSurgeIsNotLoad(t *testing.T) {
+	ns := e.namespace(t, "hpa-surge")
+	deployments := e.client.ExperimentalV1alpha1().Deployments(ns)
+	surge, unavailable := intstr.FromInt32(4), intstr.FromInt32(0)
+	if _, err := deployments.Create(context.Background(), &v1alpha1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: v1alpha1.DeploymentSpec{
+			Replicas: ptr.To[int32](4),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: podTemplate("web", "50m"),
+			Strategy: v1alpha1.DeploymentStrategy{
+				Type:          v1alpha1.RollingUpdateDeploymentStrategyType,
+				RollingUpdate: &v1alpha1.RollingUpdateDeployment{MaxSurge: &surge, MaxUnavailable: &unavailable},
+			},
+		},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating the Deployment: %v", err)
+	}
+	ref := v1alpha1.CrossVersionObjectReference{APIVersion: "experimental/v1alpha1", Kind: "Deployment", Name: "web"}
+	hpa := cpuHPA("web", ref, nil)
+	hpa.Spec.MaxReplicas = 10
+	if _, err := e.client.ExperimentalV1alpha1().HorizontalPodAutoscalers(ns).Create(context.Background(), hpa, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating the HorizontalPodAutoscaler: %v", err)
+	}
+	waitFor(t, "the autoscaler to read 50% on 4 pods and keep 4", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		d, err := deployments.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		h, err := e.getHPA(ctx, ns, "web")
+		if err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("deployment spec.replicas=%d available=%d; hpa %s", *d.Spec.Replicas, d.Status.AvailableReplicas, describeHPA(h))
+		u, ok := cpuUtilization(h)
+		return ok && u >= 40 && u <= 60 && *d.Spec.Replicas == 4 && d.Status.AvailableReplicas == 4 &&
+			h.Status.CurrentReplicas == 4 && h.Status.DesiredReplicas == 4, state, nil
+	})
+
+	// The rollout: new pods report the same load but never become ready.
+	d, err := deployments.Get(context.Background(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Spec.Template.Annotations[framework.AnnotationNeverReady] = "true"
+	d.Spec.Template.Spec.Containers[0].Image = "registry.example/app:2.0"
+	if _, err := deployments.Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("updating the template: %v", err)
+	}
+	waitFor(t, "the rollout to stall with 4 surge pods", scaleTimeout, func(ctx context.Context) (bool, string, error) {
+		d, err := deployments.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("deployment spec.replicas=%d status.replicas=%d updated=%d available=%d",
+			*d.Spec.Replicas, d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.AvailableReplicas)
+		if *d.Spec.Replicas != 4 {
+			return false, state, fmt.Errorf("the autoscaler scaled for the surge pods: %s", state)
+		}
+		return d.Status.Replicas == 8 && d.Status.UpdatedReplicas == 4 && d.Status.AvailableReplicas == 4, state, nil
+	})
+	// Four sync periods of the autoscaler (5 s each) with the surge in
+	// place: spec.replicas stays 4. (Upstream's autoscaler doubles it at its
+	// first sync: the load is on target, so it keeps the 8 it counts.)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w, err := deployments.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for ev := range w.ResultChan() {
+		if d, ok := ev.Object.(*v1alpha1.Deployment); ok && ptr.Deref(d.Spec.Replicas, 1) != 4 {
+			t.Fatalf("during the surge the autoscaler set spec.replicas=%d, want 4", *d.Spec.Replicas)
+		}
+	}
+	h, err := e.getHPA(context.Background(), ns, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Status.DesiredReplicas != 4 || h.Status.CurrentReplicas != 4 {
+		t.Errorf("after four sync periods with the surge: %s, want current and desired 4 (the surge pods are not replicas of the autoscaler)", describeHPA(h))
+	}
+	if u, ok := cpuUtilization(h); !ok || u < 40 || u > 60 {
+		t.Errorf("after four sync periods with the surge: %s, want CPU near 50%% from the 4 ready pods", describeHPA(h))
+	}
+	t.Logf("with 8 pods (4 surge, never ready) the autoscaler kept 4: %s", describeHPA(h))
 }

@@ -62,6 +62,10 @@ func TestHorizontalPodAutoscaler(t *testing.T) {
 			t.Parallel()
 			e.testScaleToZeroAndBack(t)
 		})
+		t.Run("SurgeIsNotLoad", func(t *testing.T) {
+			t.Parallel()
+			e.testSurgeIsNotLoad(t)
+		})
 		t.Run("MinReplicasZeroNeedsObjectOrExternalMetric", func(t *testing.T) {
 			t.Parallel()
 			e.testMinReplicasZeroValidation(t)
