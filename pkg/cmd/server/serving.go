@@ -54,9 +54,9 @@ const http2DrainRoundTrip = time.Second
 //
 //   - SIGTERM: /readyz fails; everything is still served for
 //     --shutdown-delay-duration, so the replica leaves the endpoints.
-//   - End of the delay (a pre-shutdown hook, so before the generic server
-//     answers anything with 429): each HTTP/2 connection gets the first
-//     GOAWAY. kube-apiserver opens a new connection, which reaches another
+//   - End of the delay (a pre-shutdown hook, which holds back the generic
+//     server's 429s for another http2DrainRoundTrip): each HTTP/2
+//     connection gets the first GOAWAY. kube-apiserver opens a new connection, which reaches another
 //     replica, for its next request; every request already on its way is
 //     served here. A "Connection: close" the handlers set on an HTTP/2
 //     response (--shutdown-send-retry-after, --goaway-chance) sends that same
@@ -90,6 +90,10 @@ func Serve(ctx context.Context, s *genericapiserver.GenericAPIServer) error {
 		// any request is answered 429.
 		time.Sleep(delay)
 		ss.drain()
+		// Requests already on their way are served, not answered 429:
+		// clients that follow the GOAWAY (kube-apiserver's proxy and its
+		// APIService availability checks among them) never see a 429.
+		time.Sleep(http2DrainRoundTrip)
 		return nil
 	}); err != nil {
 		return err

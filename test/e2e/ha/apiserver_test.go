@@ -32,6 +32,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+
+	"github.com/kube-experimental/workloads-apiserver/test/framework"
 )
 
 const (
@@ -79,6 +82,10 @@ func TestRollingRestart(t *testing.T) {
 	ns := e.namespace(t, "rolling")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+
+	// kube-apiserver answers 503 for every request while it considers the
+	// APIService unavailable; a replica going away must never make it so.
+	unavailable := e.watchAPIServiceUnavailable(ctx)
 
 	began := time.Now()
 	l := startLoad(e.client, ns, loadWriters, loadReaders)
@@ -134,8 +141,12 @@ func TestRollingRestart(t *testing.T) {
 	// refuses nothing, so kube-apiserver moves to a new connection (another
 	// replica) before the final GOAWAY; requests that still arrive get 429
 	// and Retry-After, which client-go retries.
-	for _, o := range failed {
-		t.Errorf("request failed during the rolling restart: %s %v", o.op, o.err)
+	if len(failed) > 0 {
+		t.Errorf("%d of %d requests failed during the rolling restart:\n%s", len(failed), total, describeFailures(failed))
+	}
+	if len(unavailable.list()) > 0 {
+		t.Errorf("APIService %s went unavailable during the rolling restart: %s",
+			framework.WorkloadsAPIServiceName, strings.Join(unavailable.list(), "; "))
 	}
 	if window > time.Second {
 		t.Errorf("clients saw errors for %s in a row, want at most 1s", window)
@@ -353,4 +364,49 @@ func (e *env) replicaWatchCounts(t *testing.T) []int {
 		}
 	}
 	return out
+}
+
+// transitions collects what a watch saw.
+type transitions struct {
+	mu    sync.Mutex
+	items []string
+}
+
+func (tr *transitions) add(s string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.items = append(tr.items, s)
+}
+
+func (tr *transitions) list() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return slices.Clone(tr.items)
+}
+
+// watchAPIServiceUnavailable records every time the workloads APIService
+// is seen with Available other than True, until ctx is done.
+func (e *env) watchAPIServiceUnavailable(ctx context.Context) *transitions {
+	tr := &transitions{}
+	apiServices := e.c.AggregatorClient().ApiregistrationV1().APIServices()
+	w, err := apiServices.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + framework.WorkloadsAPIServiceName})
+	if err != nil {
+		tr.add(fmt.Sprintf("watch failed: %v", err))
+		return tr
+	}
+	go func() {
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			as, ok := ev.Object.(*apiregistrationv1.APIService)
+			if !ok {
+				continue
+			}
+			for _, c := range as.Status.Conditions {
+				if c.Type == apiregistrationv1.Available && c.Status != apiregistrationv1.ConditionTrue {
+					tr.add(fmt.Sprintf("%s %s/%s: %s", time.Now().UTC().Format("15:04:05.000"), c.Status, c.Reason, c.Message))
+				}
+			}
+		}
+	}()
+	return tr
 }

@@ -201,7 +201,14 @@ func TestTree(t *testing.T) {
 		}
 		redraw := regexp.MustCompile(`\x1b\[\d+A\x1b\[J`)
 		var last string
-		poll(t, "a redrawn frame with 3 running pods", func(context.Context) (bool, error) {
+		defer func() {
+			if t.Failed() {
+				t.Logf("last frame:\n%s", last)
+			}
+		}()
+		// The Deployment's status counts the third pod a little after the pod
+		// runs: wait for a frame that shows both.
+		poll(t, "a redrawn frame with web 3/3 and 3 running pods", func(context.Context) (bool, error) {
 			frames := redraw.Split(buf.String(), -1)
 			last = frames[len(frames)-1]
 			if len(frames) < 2 || !strings.HasSuffix(last, "\n") {
@@ -213,12 +220,11 @@ func TestTree(t *testing.T) {
 					running++
 				}
 			}
-			return running == 3, nil
+			rows := treeRows(last)
+			return running == 3 && len(rows) > 0 && len(rows[0]) > 1 &&
+				rows[0][0] == "deployment.experimental/web" && rows[0][1] == "3/3", nil
 		})
 		t.Logf("last frame:\n%s", last)
-		if r := treeRows(last)[0]; r[0] != "deployment.experimental/web" || r[1] != "3/3" {
-			t.Errorf("the last frame does not show web 3/3:\n%s", last)
-		}
 	})
 }
 
