@@ -155,6 +155,9 @@ func NewController(ctx context.Context, dsInformer informers.DaemonSetInformer, 
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
 	c.nodeWorker = &controllerutil.Worker{Name: nodeQueueName, Queue: c.nodeQueue, Sync: c.syncNode}
 
+	if err := controllerutil.AddControllerIndex(podInformer.Informer()); err != nil {
+		return nil, fmt.Errorf("indexing pods by controller: %w", err)
+	}
 	if _, ok := podInformer.Informer().GetIndexer().GetIndexers()[podNodeNameIndex]; !ok {
 		if err := podInformer.Informer().AddIndexers(cache.Indexers{podNodeNameIndex: podNodeName}); err != nil {
 			return nil, fmt.Errorf("adding the pod node-name index: %w", err)

@@ -143,12 +143,14 @@ func (c *Controller) canAdopt(ds *v1alpha1.DaemonSet) func(ctx context.Context) 
 // selector and releasing owned pods that stopped matching. The pods are the
 // cache's: copy before modifying.
 func (c *Controller) daemonPods(ctx context.Context, ds *v1alpha1.DaemonSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	all, err := c.podLister.Pods(ds.Namespace).List(labels.Everything())
+	// The pods ds controls and the orphans it may adopt; pods of other
+	// controllers are none of its business.
+	candidates, err := controllerutil.ListClaimCandidates[*corev1.Pod](c.podIndexer, ds)
 	if err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
 	m := controllerutil.NewPodControllerRefManager(c.kubeClient, ds, controllerKind, selector, c.canAdopt(ds))
-	return m.ClaimPods(ctx, all)
+	return m.ClaimPods(ctx, candidates)
 }
 
 // nodesToDaemonPods groups the pods of ds by the node they are for. Pods

@@ -28,7 +28,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
@@ -77,7 +76,10 @@ type Controller struct {
 	rsLister  listers.ReplicaSetLister
 	rsSynced  cache.InformerSynced
 	podLister corelisters.PodLister
-	podSynced cache.InformerSynced
+	// podIndexer carries controllerutil.ControllerIndex: a sync reads the
+	// pods of one ReplicaSet and the orphans, never the whole namespace.
+	podIndexer cache.Indexer
+	podSynced  cache.InformerSynced
 
 	// lastStatusEvent is when a pod status change last came in, per
 	// ReplicaSet key (see podStatusBatchPeriod).
@@ -111,6 +113,7 @@ func NewController(ctx context.Context, rsInformer informers.ReplicaSetInformer,
 		rsLister:      rsInformer.Lister(),
 		rsSynced:      rsInformer.Informer().HasSynced,
 		podLister:     podInformer.Lister(),
+		podIndexer:    podInformer.Informer().GetIndexer(),
 		podSynced:     podInformer.Informer().HasSynced,
 		queue:         controllerutil.NewRateLimitingQueue(ControllerName),
 
@@ -118,6 +121,9 @@ func NewController(ctx context.Context, rsInformer informers.ReplicaSetInformer,
 	}
 	c.enqueueAfter = c.queue.AddAfter
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
+	if err := controllerutil.AddControllerIndex(podInformer.Informer()); err != nil {
+		return nil, fmt.Errorf("indexing pods by controller: %w", err)
+	}
 
 	logger := klog.FromContext(ctx)
 	if _, err := rsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -390,7 +396,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		utilruntime.HandleErrorWithContext(ctx, err, "Invalid selector", "replicaSet", klog.KObj(rs))
 		return nil
 	}
-	allPods, err := c.podLister.Pods(namespace).List(labels.Everything())
+	// The pods rs controls and the orphans it may adopt; pods of other
+	// controllers are none of its business.
+	allPods, err := controllerutil.ListClaimCandidates[*corev1.Pod](c.podIndexer, rs)
 	if err != nil {
 		return err
 	}
@@ -400,7 +408,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	var manageErr error
 	if rsNeedsSync && rs.DeletionTimestamp == nil {
-		manageErr = c.manageReplicas(ctx, active, allPods, rs, key)
+		manageErr = c.manageReplicas(ctx, active, rs, key)
 	}
 	terminating := controllerutil.FilterClaimedPods(rs, selector, controllerutil.FilterTerminatingPods(allPods))
 	now := c.clock.Now()
@@ -449,7 +457,7 @@ func (c *Controller) claimPods(ctx context.Context, rs *v1alpha1.ReplicaSet, sel
 
 // manageReplicas creates or deletes pods so that rs has spec.replicas active
 // pods, at most burstReplicas per sync.
-func (c *Controller) manageReplicas(ctx context.Context, active, allPods []*corev1.Pod, rs *v1alpha1.ReplicaSet, key string) error {
+func (c *Controller) manageReplicas(ctx context.Context, active []*corev1.Pod, rs *v1alpha1.ReplicaSet, key string) error {
 	logger := klog.FromContext(ctx)
 	want := int(replicasOf(rs))
 	diff := len(active) - want
@@ -478,7 +486,7 @@ func (c *Controller) manageReplicas(ctx context.Context, active, allPods []*core
 	case diff > 0:
 		diff = min(diff, c.burstReplicas)
 		logger.V(2).Info("Too many replicas", "need", want, "have", len(active), "deleting", diff)
-		victims := c.podsToDelete(rs, active, allPods, diff)
+		victims := c.podsToDelete(rs, active, diff)
 		c.expectations.ExpectDeletions(logger, key, controllerutil.PodKeys(victims))
 		errCh := make(chan error, len(victims))
 		var wg sync.WaitGroup
@@ -505,18 +513,18 @@ func (c *Controller) manageReplicas(ctx context.Context, active, allPods []*core
 // podsToDelete picks n victims among active, ranked as upstream: pods on
 // nodes crowded with related pods (of this ReplicaSet, or of all ReplicaSets
 // of the same owner) go first.
-func (c *Controller) podsToDelete(rs *v1alpha1.ReplicaSet, active, allPods []*corev1.Pod, n int) []*corev1.Pod {
+func (c *Controller) podsToDelete(rs *v1alpha1.ReplicaSet, active []*corev1.Pod, n int) []*corev1.Pod {
 	if n >= len(active) {
 		return active
 	}
-	ranked := controllerutil.RankPodsByColocation(active, c.relatedPods(rs, active, allPods))
+	ranked := controllerutil.RankPodsByColocation(active, c.relatedPods(rs, active))
 	sort.Sort(ranked)
 	return ranked.Pods[:n]
 }
 
 // relatedPods returns the active pods of rs and, when rs has a controller
 // (e.g. a Deployment), of every ReplicaSet with the same controller.
-func (c *Controller) relatedPods(rs *v1alpha1.ReplicaSet, active, allPods []*corev1.Pod) []*corev1.Pod {
+func (c *Controller) relatedPods(rs *v1alpha1.ReplicaSet, active []*corev1.Pod) []*corev1.Pod {
 	owner := metav1.GetControllerOfNoCopy(rs)
 	if owner == nil {
 		return active
@@ -525,17 +533,16 @@ func (c *Controller) relatedPods(rs *v1alpha1.ReplicaSet, active, allPods []*cor
 	if err != nil {
 		return active
 	}
-	uids := map[types.UID]bool{}
-	for _, s := range siblings {
-		if ref := metav1.GetControllerOfNoCopy(s); ref != nil && ref.UID == owner.UID {
-			uids[s.UID] = true
-		}
-	}
 	var out []*corev1.Pod
-	for _, p := range allPods {
-		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && uids[ref.UID] && controllerutil.IsPodActive(p) {
-			out = append(out, p)
+	for _, s := range siblings {
+		if ref := metav1.GetControllerOfNoCopy(s); ref == nil || ref.UID != owner.UID {
+			continue
 		}
+		pods, err := controllerutil.ListControlledBy[*corev1.Pod](c.podIndexer, rs.Namespace, s.UID)
+		if err != nil {
+			return active
+		}
+		out = append(out, controllerutil.FilterActivePods(pods)...)
 	}
 	return out
 }
