@@ -103,7 +103,6 @@ type Controller struct {
 	dsSynced      cache.InformerSynced
 	historyLister appslisters.ControllerRevisionLister
 	historySynced cache.InformerSynced
-	podLister     corelisters.PodLister
 	podIndexer    cache.Indexer
 	podSynced     cache.InformerSynced
 	nodeLister    corelisters.NodeLister
@@ -143,7 +142,6 @@ func NewController(ctx context.Context, dsInformer informers.DaemonSetInformer, 
 		dsSynced:          dsInformer.Informer().HasSynced,
 		historyLister:     historyInformer.Lister(),
 		historySynced:     historyInformer.Informer().HasSynced,
-		podLister:         podInformer.Lister(),
 		podIndexer:        podInformer.Informer().GetIndexer(),
 		podSynced:         podInformer.Informer().HasSynced,
 		nodeLister:        nodeInformer.Lister(),

@@ -31,7 +31,6 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -73,9 +72,8 @@ type Controller struct {
 	burstReplicas int
 	expectations  *controllerutil.Expectations
 
-	rsLister  listers.ReplicaSetLister
-	rsSynced  cache.InformerSynced
-	podLister corelisters.PodLister
+	rsLister listers.ReplicaSetLister
+	rsSynced cache.InformerSynced
 	// podIndexer carries controllerutil.ControllerIndex: a sync reads the
 	// pods of one ReplicaSet and the orphans, never the whole namespace.
 	podIndexer cache.Indexer
@@ -112,7 +110,6 @@ func NewController(ctx context.Context, rsInformer informers.ReplicaSetInformer,
 		expectations:  controllerutil.NewExpectations(clk),
 		rsLister:      rsInformer.Lister(),
 		rsSynced:      rsInformer.Informer().HasSynced,
-		podLister:     podInformer.Lister(),
 		podIndexer:    podInformer.Informer().GetIndexer(),
 		podSynced:     podInformer.Informer().HasSynced,
 		queue:         controllerutil.NewRateLimitingQueue(ControllerName),
