@@ -532,14 +532,7 @@ func (c *Controller) syncNode(ctx context.Context, nodeName string) error {
 // resolveControllerRef returns the DaemonSet ref points to, or nil when it is
 // not one of ours or the UID differs.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *v1alpha1.DaemonSet {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	ds, err := c.dsLister.DaemonSets(namespace).Get(ref.Name)
-	if err != nil || ds.UID != ref.UID {
-		return nil
-	}
-	return ds
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.dsLister.DaemonSets(namespace).Get)
 }
 
 // matchingDaemonSets returns the DaemonSets of namespace whose selector

@@ -130,13 +130,7 @@ func (c *Controller) manageAndUpdate(ctx context.Context, ds *v1alpha1.DaemonSet
 // a fresh read of ds, which must still exist with the same UID and not be
 // being deleted.
 func (c *Controller) canAdopt(ds *v1alpha1.DaemonSet) func(ctx context.Context) error {
-	return controllerutil.FreshOwnerCheck(ds, func(ctx context.Context) (metav1.Object, error) {
-		fresh, err := c.client.ExperimentalV1alpha1().DaemonSets(ds.Namespace).Get(ctx, ds.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return fresh, nil
-	})
+	return controllerutil.FreshOwnerCheckWith(ds, c.client.ExperimentalV1alpha1().DaemonSets(ds.Namespace).Get)
 }
 
 // daemonPods returns the pods of ds, adopting orphans that match its

@@ -289,14 +289,7 @@ func (c *Controller) deploymentForPod(pod *corev1.Pod) *v1alpha1.Deployment {
 // resolveControllerRef returns the Deployment ref points to, or nil when it
 // is not one of ours or the UID differs.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *v1alpha1.Deployment {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	d, err := c.dLister.Deployments(namespace).Get(ref.Name)
-	if err != nil || d.UID != ref.UID {
-		return nil
-	}
-	return d
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.dLister.Deployments(namespace).Get)
 }
 
 // deploymentsForReplicaSet returns the Deployments whose selector matches
@@ -406,13 +399,7 @@ func (c *Controller) claimReplicaSets(ctx context.Context, d *v1alpha1.Deploymen
 	if err != nil {
 		return nil, err
 	}
-	canAdopt := controllerutil.FreshOwnerCheck(d, func(ctx context.Context) (metav1.Object, error) {
-		fresh, err := c.client.ExperimentalV1alpha1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return fresh, nil
-	})
+	canAdopt := controllerutil.FreshOwnerCheckWith(d, c.client.ExperimentalV1alpha1().Deployments(d.Namespace).Get)
 	m := controllerutil.NewReplicaSetControllerRefManager(c.client, d, controllerKind, selector, canAdopt)
 	return m.ClaimReplicaSets(ctx, all)
 }

@@ -439,14 +439,7 @@ func isOurKind(ref *metav1.OwnerReference) bool {
 // resolveControllerRef returns the Job ref points to, or nil when it is not
 // one of ours or the UID differs.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *v1alpha1.Job {
-	if !isOurKind(ref) {
-		return nil
-	}
-	job, err := c.jobLister.Jobs(namespace).Get(ref.Name)
-	if err != nil || job.UID != ref.UID {
-		return nil
-	}
-	return job
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.jobLister.Jobs(namespace).Get)
 }
 
 // matchingJobs returns the Jobs whose selector matches pod.

@@ -366,13 +366,7 @@ func (c *Controller) podsForJob(ctx context.Context, job *v1alpha1.Job) ([]*core
 	if err != nil {
 		return nil, err
 	}
-	canAdopt := controllerutil.FreshOwnerCheck(job, func(ctx context.Context) (metav1.Object, error) {
-		fresh, err := c.client.ExperimentalV1alpha1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return fresh, nil
-	})
+	canAdopt := controllerutil.FreshOwnerCheckWith(job, c.client.ExperimentalV1alpha1().Jobs(job.Namespace).Get)
 	m := controllerutil.NewPodControllerRefManager(c.kubeClient, job, controllerKind, selector, canAdopt)
 	claimed, claimErr := m.ClaimPods(ctx, candidates)
 	var errs []error

@@ -320,14 +320,7 @@ func (c *Controller) deletePod(logger klog.Logger, obj any) {
 // resolveControllerRef returns the ReplicaSet ref points to, or nil when it
 // is not one of ours or the UID differs.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *v1alpha1.ReplicaSet {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	rs, err := c.rsLister.ReplicaSets(namespace).Get(ref.Name)
-	if err != nil || rs.UID != ref.UID {
-		return nil
-	}
-	return rs
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.rsLister.ReplicaSets(namespace).Get)
 }
 
 // matchingReplicaSets returns the ReplicaSets whose selector matches pod.
@@ -441,13 +434,7 @@ func nextAvailable(pods []*corev1.Pod, minReadySeconds int32, now time.Time) (ti
 }
 
 func (c *Controller) claimPods(ctx context.Context, rs *v1alpha1.ReplicaSet, selector labels.Selector, pods []*corev1.Pod) ([]*corev1.Pod, error) {
-	canAdopt := controllerutil.FreshOwnerCheck(rs, func(ctx context.Context) (metav1.Object, error) {
-		fresh, err := c.client.ExperimentalV1alpha1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return fresh, nil
-	})
+	canAdopt := controllerutil.FreshOwnerCheckWith(rs, c.client.ExperimentalV1alpha1().ReplicaSets(rs.Namespace).Get)
 	m := controllerutil.NewPodControllerRefManager(c.kubeClient, rs, controllerKind, selector, canAdopt)
 	return m.ClaimPods(ctx, pods)
 }
