@@ -304,3 +304,19 @@ func (m *ReplicaSetControllerRefManager) ClaimReplicaSets(ctx context.Context, s
 		return err
 	})
 }
+
+// SelectingOwners returns the owners whose label selector (read with
+// selectorOf) is valid, not empty, and matches set: the candidates to adopt
+// an orphan with labels set. An empty selector selects nothing here, as
+// for the workload controllers' owners.
+func SelectingOwners[T any](owners []T, selectorOf func(T) *metav1.LabelSelector, set map[string]string) []T {
+	var out []T
+	for _, owner := range owners {
+		selector, err := metav1.LabelSelectorAsSelector(selectorOf(owner))
+		if err != nil || selector.Empty() || !selector.Matches(labels.Set(set)) {
+			continue
+		}
+		out = append(out, owner)
+	}
+	return out
+}

@@ -99,3 +99,36 @@ func TestFreshOwnerCheckWith(t *testing.T) {
 		})
 	}
 }
+
+func TestSelectingOwners(t *testing.T) {
+	rs := func(name string, sel *metav1.LabelSelector) *v1alpha1.ReplicaSet {
+		return &v1alpha1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.ReplicaSetSpec{Selector: sel}}
+	}
+	owners := []*v1alpha1.ReplicaSet{
+		rs("web", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}),
+		rs("web-front", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web", "tier": "front"}}),
+		rs("db", &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}),
+		rs("empty", &metav1.LabelSelector{}),
+		rs("nil", nil),
+		rs("invalid", &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: "Bogus"}}}),
+	}
+	selectorOf := func(r *v1alpha1.ReplicaSet) *metav1.LabelSelector { return r.Spec.Selector }
+	tests := []struct {
+		labels map[string]string
+		want   []string
+	}{
+		{labels: map[string]string{"app": "web", "tier": "front"}, want: []string{"web", "web-front"}},
+		{labels: map[string]string{"app": "web"}, want: []string{"web"}},
+		{labels: map[string]string{"app": "cache"}, want: nil},
+		{labels: nil, want: nil},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, o := range SelectingOwners(owners, selectorOf, tc.labels) {
+			got = append(got, o.Name)
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("labels %v: got %v, want %v", tc.labels, got, tc.want)
+		}
+	}
+}
