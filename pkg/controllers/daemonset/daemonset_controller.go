@@ -535,6 +535,8 @@ func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerRef
 	return controllerutil.ResolveControllerRef(ref, controllerKind, c.dsLister.DaemonSets(namespace).Get)
 }
 
+func selectorOf(ds *v1alpha1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector }
+
 // matchingDaemonSets returns the DaemonSets of namespace whose selector
 // matches set.
 func (c *Controller) matchingDaemonSets(logger klog.Logger, namespace string, set map[string]string) []*v1alpha1.DaemonSet {
@@ -542,14 +544,7 @@ func (c *Controller) matchingDaemonSets(logger klog.Logger, namespace string, se
 	if err != nil {
 		return nil
 	}
-	var out []*v1alpha1.DaemonSet
-	for _, ds := range all {
-		selector, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-		if err != nil || selector.Empty() || !selector.Matches(labels.Set(set)) {
-			continue
-		}
-		out = append(out, ds)
-	}
+	out := controllerutil.SelectingOwners(all, selectorOf, set)
 	if len(out) > 1 {
 		logger.V(2).Info("More than one DaemonSet selects the same labels; the first to adopt wins", "namespace", namespace, "labels", set, "count", len(out))
 	}

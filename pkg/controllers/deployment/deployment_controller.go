@@ -292,6 +292,8 @@ func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerRef
 	return controllerutil.ResolveControllerRef(ref, controllerKind, c.dLister.Deployments(namespace).Get)
 }
 
+func selectorOf(d *v1alpha1.Deployment) *metav1.LabelSelector { return d.Spec.Selector }
+
 // deploymentsForReplicaSet returns the Deployments whose selector matches
 // the labels of rs.
 func (c *Controller) deploymentsForReplicaSet(logger klog.Logger, rs *v1alpha1.ReplicaSet) []*v1alpha1.Deployment {
@@ -302,14 +304,7 @@ func (c *Controller) deploymentsForReplicaSet(logger klog.Logger, rs *v1alpha1.R
 	if err != nil {
 		return nil
 	}
-	var out []*v1alpha1.Deployment
-	for _, d := range all {
-		selector, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil || selector.Empty() || !selector.Matches(labels.Set(rs.Labels)) {
-			continue
-		}
-		out = append(out, d)
-	}
+	out := controllerutil.SelectingOwners(all, selectorOf, rs.Labels)
 	if len(out) > 1 {
 		logger.V(2).Info("More than one Deployment selects ReplicaSet; the first to adopt it wins", "replicaSet", klog.KObj(rs), "count", len(out))
 	}

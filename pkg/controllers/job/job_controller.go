@@ -442,21 +442,15 @@ func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerRef
 	return controllerutil.ResolveControllerRef(ref, controllerKind, c.jobLister.Jobs(namespace).Get)
 }
 
+func selectorOf(job *v1alpha1.Job) *metav1.LabelSelector { return job.Spec.Selector }
+
 // matchingJobs returns the Jobs whose selector matches pod.
 func (c *Controller) matchingJobs(pod *corev1.Pod) []*v1alpha1.Job {
 	all, err := c.jobLister.Jobs(pod.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil
 	}
-	var out []*v1alpha1.Job
-	for _, job := range all {
-		selector, err := metav1.LabelSelectorAsSelector(job.Spec.Selector)
-		if err != nil || selector.Empty() || !selector.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, job)
-	}
-	return out
+	return controllerutil.SelectingOwners(all, selectorOf, pod.Labels)
 }
 
 // Orphan pods.

@@ -323,20 +323,15 @@ func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerRef
 	return controllerutil.ResolveControllerRef(ref, controllerKind, c.rsLister.ReplicaSets(namespace).Get)
 }
 
+func selectorOf(rs *v1alpha1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector }
+
 // matchingReplicaSets returns the ReplicaSets whose selector matches pod.
 func (c *Controller) matchingReplicaSets(logger klog.Logger, pod *corev1.Pod) []*v1alpha1.ReplicaSet {
 	all, err := c.rsLister.ReplicaSets(pod.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil
 	}
-	var out []*v1alpha1.ReplicaSet
-	for _, rs := range all {
-		selector, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-		if err != nil || selector.Empty() || !selector.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, rs)
-	}
+	out := controllerutil.SelectingOwners(all, selectorOf, pod.Labels)
 	if len(out) > 1 {
 		logger.V(2).Info("More than one ReplicaSet selects pod; the first to adopt it wins", "pod", klog.KObj(pod), "count", len(out))
 	}
