@@ -48,9 +48,6 @@ import (
 // the --controllers flag.
 const ControllerName = "cronjob"
 
-// jobControllerUIDIndex indexes Jobs by the UID of their controller.
-const jobControllerUIDIndex = "cronjob-controller/controller-uid"
-
 // controllerKind is the kind Jobs are owned by.
 var controllerKind = v1alpha1.SchemeGroupVersion.WithKind("CronJob")
 
@@ -148,10 +145,8 @@ func NewController(ctx context.Context, cronJobInformer informers.CronJobInforme
 	c.enqueueAfter = c.queue.AddAfter
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
 
-	if _, ok := c.jobIndexer.GetIndexers()[jobControllerUIDIndex]; !ok {
-		if err := jobInformer.Informer().AddIndexers(cache.Indexers{jobControllerUIDIndex: jobControllerUID}); err != nil {
-			return nil, fmt.Errorf("adding the Job controller-UID index: %w", err)
-		}
+	if err := controllerutil.AddControllerIndex(jobInformer.Informer()); err != nil {
+		return nil, fmt.Errorf("indexing Jobs by controller: %w", err)
 	}
 	logger := klog.FromContext(ctx)
 	if _, err := cronJobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -170,17 +165,6 @@ func NewController(ctx context.Context, cronJobInformer informers.CronJobInforme
 	}
 	registerMetrics()
 	return c, nil
-}
-
-func jobControllerUID(obj any) ([]string, error) {
-	job, ok := obj.(*v1alpha1.Job)
-	if !ok {
-		return nil, nil
-	}
-	if ref := metav1.GetControllerOfNoCopy(job); ref != nil {
-		return []string{string(ref.UID)}, nil
-	}
-	return nil, nil
 }
 
 // Run waits for the caches, then syncs with workers goroutines until ctx is
@@ -409,15 +393,9 @@ func containsJob(jobs []*v1alpha1.Job, uid types.UID) bool {
 
 // jobsOf returns the Jobs whose controller is cj.
 func (c *Controller) jobsOf(cj *v1alpha1.CronJob) ([]*v1alpha1.Job, error) {
-	objs, err := c.jobIndexer.ByIndex(jobControllerUIDIndex, string(cj.UID))
+	jobs, err := controllerutil.ListControlledBy[*v1alpha1.Job](c.jobIndexer, cj.Namespace, cj.UID)
 	if err != nil {
 		return nil, fmt.Errorf("listing the Jobs of CronJob %s/%s: %w", cj.Namespace, cj.Name, err)
-	}
-	jobs := make([]*v1alpha1.Job, 0, len(objs))
-	for _, obj := range objs {
-		if job, ok := obj.(*v1alpha1.Job); ok && job.Namespace == cj.Namespace {
-			jobs = append(jobs, job)
-		}
 	}
 	return jobs, nil
 }
@@ -729,10 +707,9 @@ func (c *Controller) reportOnce(cj *v1alpha1.CronJob, reason string, t time.Time
 // Job started by hand).
 func (c *Controller) setBlocked(cj *v1alpha1.CronJob, sched *schedule, blocking string, scheduled, now time.Time) {
 	since := scheduled.Add(-time.Nanosecond)
-	if objs, err := c.jobIndexer.ByIndex(jobControllerUIDIndex, string(cj.UID)); err == nil {
-		for _, obj := range objs {
-			job := obj.(*v1alpha1.Job)
-			if job.Namespace != cj.Namespace || job.Name != blocking {
+	if jobs, err := controllerutil.ListControlledBy[*v1alpha1.Job](c.jobIndexer, cj.Namespace, cj.UID); err == nil {
+		for _, job := range jobs {
+			if job.Name != blocking {
 				continue
 			}
 			if t, ok := scheduledTime(job); ok {

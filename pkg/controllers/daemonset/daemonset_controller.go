@@ -103,7 +103,6 @@ type Controller struct {
 	dsSynced      cache.InformerSynced
 	historyLister appslisters.ControllerRevisionLister
 	historySynced cache.InformerSynced
-	podLister     corelisters.PodLister
 	podIndexer    cache.Indexer
 	podSynced     cache.InformerSynced
 	nodeLister    corelisters.NodeLister
@@ -143,7 +142,6 @@ func NewController(ctx context.Context, dsInformer informers.DaemonSetInformer, 
 		dsSynced:          dsInformer.Informer().HasSynced,
 		historyLister:     historyInformer.Lister(),
 		historySynced:     historyInformer.Informer().HasSynced,
-		podLister:         podInformer.Lister(),
 		podIndexer:        podInformer.Informer().GetIndexer(),
 		podSynced:         podInformer.Informer().HasSynced,
 		nodeLister:        nodeInformer.Lister(),
@@ -155,6 +153,9 @@ func NewController(ctx context.Context, dsInformer informers.DaemonSetInformer, 
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
 	c.nodeWorker = &controllerutil.Worker{Name: nodeQueueName, Queue: c.nodeQueue, Sync: c.syncNode}
 
+	if err := controllerutil.AddControllerIndex(podInformer.Informer()); err != nil {
+		return nil, fmt.Errorf("indexing pods by controller: %w", err)
+	}
 	if _, ok := podInformer.Informer().GetIndexer().GetIndexers()[podNodeNameIndex]; !ok {
 		if err := podInformer.Informer().AddIndexers(cache.Indexers{podNodeNameIndex: podNodeName}); err != nil {
 			return nil, fmt.Errorf("adding the pod node-name index: %w", err)
@@ -531,15 +532,10 @@ func (c *Controller) syncNode(ctx context.Context, nodeName string) error {
 // resolveControllerRef returns the DaemonSet ref points to, or nil when it is
 // not one of ours or the UID differs.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *v1alpha1.DaemonSet {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	ds, err := c.dsLister.DaemonSets(namespace).Get(ref.Name)
-	if err != nil || ds.UID != ref.UID {
-		return nil
-	}
-	return ds
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.dsLister.DaemonSets(namespace).Get)
 }
+
+func selectorOf(ds *v1alpha1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector }
 
 // matchingDaemonSets returns the DaemonSets of namespace whose selector
 // matches set.
@@ -548,14 +544,7 @@ func (c *Controller) matchingDaemonSets(logger klog.Logger, namespace string, se
 	if err != nil {
 		return nil
 	}
-	var out []*v1alpha1.DaemonSet
-	for _, ds := range all {
-		selector, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-		if err != nil || selector.Empty() || !selector.Matches(labels.Set(set)) {
-			continue
-		}
-		out = append(out, ds)
-	}
+	out := controllerutil.SelectingOwners(all, selectorOf, set)
 	if len(out) > 1 {
 		logger.V(2).Info("More than one DaemonSet selects the same labels; the first to adopt wins", "namespace", namespace, "labels", set, "count", len(out))
 	}

@@ -130,25 +130,21 @@ func (c *Controller) manageAndUpdate(ctx context.Context, ds *v1alpha1.DaemonSet
 // a fresh read of ds, which must still exist with the same UID and not be
 // being deleted.
 func (c *Controller) canAdopt(ds *v1alpha1.DaemonSet) func(ctx context.Context) error {
-	return controllerutil.FreshOwnerCheck(ds, func(ctx context.Context) (metav1.Object, error) {
-		fresh, err := c.client.ExperimentalV1alpha1().DaemonSets(ds.Namespace).Get(ctx, ds.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return fresh, nil
-	})
+	return controllerutil.FreshOwnerCheckWith(ds, c.client.ExperimentalV1alpha1().DaemonSets(ds.Namespace).Get)
 }
 
 // daemonPods returns the pods of ds, adopting orphans that match its
 // selector and releasing owned pods that stopped matching. The pods are the
 // cache's: copy before modifying.
 func (c *Controller) daemonPods(ctx context.Context, ds *v1alpha1.DaemonSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	all, err := c.podLister.Pods(ds.Namespace).List(labels.Everything())
+	// The pods ds controls and the orphans it may adopt; pods of other
+	// controllers are none of its business.
+	candidates, err := controllerutil.ListClaimCandidates[*corev1.Pod](c.podIndexer, ds)
 	if err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
 	m := controllerutil.NewPodControllerRefManager(c.kubeClient, ds, controllerKind, selector, c.canAdopt(ds))
-	return m.ClaimPods(ctx, all)
+	return m.ClaimPods(ctx, candidates)
 }
 
 // nodesToDaemonPods groups the pods of ds by the node they are for. Pods

@@ -29,7 +29,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	coreinformers "k8s.io/client-go/informers/core/v1"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -60,12 +59,14 @@ type Controller struct {
 	recorder record.EventRecorder
 	clock    clock.PassiveClock
 
-	dLister   listers.DeploymentLister
-	dSynced   cache.InformerSynced
-	rsLister  listers.ReplicaSetLister
-	rsSynced  cache.InformerSynced
-	podLister corelisters.PodLister
-	podSynced cache.InformerSynced
+	dLister  listers.DeploymentLister
+	dSynced  cache.InformerSynced
+	rsLister listers.ReplicaSetLister
+	rsSynced cache.InformerSynced
+	// podIndexer carries controllerutil.ControllerIndex: a sync reads the
+	// pods of each of its ReplicaSets, never the whole namespace.
+	podIndexer cache.Indexer
+	podSynced  cache.InformerSynced
 
 	queue  workqueue.TypedRateLimitingInterface[string]
 	worker *controllerutil.Worker
@@ -85,20 +86,23 @@ func NewController(ctx context.Context, dInformer informers.DeploymentInformer, 
 		clk = clock.RealClock{}
 	}
 	c := &Controller{
-		client:    client,
-		recorder:  recorder,
-		clock:     clk,
-		dLister:   dInformer.Lister(),
-		dSynced:   dInformer.Informer().HasSynced,
-		rsLister:  rsInformer.Lister(),
-		rsSynced:  rsInformer.Informer().HasSynced,
-		podLister: podInformer.Lister(),
-		podSynced: podInformer.Informer().HasSynced,
-		queue:     controllerutil.NewRateLimitingQueue(ControllerName),
+		client:     client,
+		recorder:   recorder,
+		clock:      clk,
+		dLister:    dInformer.Lister(),
+		dSynced:    dInformer.Informer().HasSynced,
+		rsLister:   rsInformer.Lister(),
+		rsSynced:   rsInformer.Informer().HasSynced,
+		podIndexer: podInformer.Informer().GetIndexer(),
+		podSynced:  podInformer.Informer().HasSynced,
+		queue:      controllerutil.NewRateLimitingQueue(ControllerName),
 	}
 	c.enqueueAfter = c.queue.AddAfter
 	c.enqueueRateLimited = c.queue.AddRateLimited
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
+	if err := controllerutil.AddControllerIndex(podInformer.Informer()); err != nil {
+		return nil, fmt.Errorf("indexing pods by controller: %w", err)
+	}
 
 	logger := klog.FromContext(ctx)
 	if _, err := dInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -285,15 +289,10 @@ func (c *Controller) deploymentForPod(pod *corev1.Pod) *v1alpha1.Deployment {
 // resolveControllerRef returns the Deployment ref points to, or nil when it
 // is not one of ours or the UID differs.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *v1alpha1.Deployment {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	d, err := c.dLister.Deployments(namespace).Get(ref.Name)
-	if err != nil || d.UID != ref.UID {
-		return nil
-	}
-	return d
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.dLister.Deployments(namespace).Get)
 }
+
+func selectorOf(d *v1alpha1.Deployment) *metav1.LabelSelector { return d.Spec.Selector }
 
 // deploymentsForReplicaSet returns the Deployments whose selector matches
 // the labels of rs.
@@ -305,14 +304,7 @@ func (c *Controller) deploymentsForReplicaSet(logger klog.Logger, rs *v1alpha1.R
 	if err != nil {
 		return nil
 	}
-	var out []*v1alpha1.Deployment
-	for _, d := range all {
-		selector, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil || selector.Empty() || !selector.Matches(labels.Set(rs.Labels)) {
-			continue
-		}
-		out = append(out, d)
-	}
+	out := controllerutil.SelectingOwners(all, selectorOf, rs.Labels)
 	if len(out) > 1 {
 		logger.V(2).Info("More than one Deployment selects ReplicaSet; the first to adopt it wins", "replicaSet", klog.KObj(rs), "count", len(out))
 	}
@@ -402,13 +394,7 @@ func (c *Controller) claimReplicaSets(ctx context.Context, d *v1alpha1.Deploymen
 	if err != nil {
 		return nil, err
 	}
-	canAdopt := controllerutil.FreshOwnerCheck(d, func(ctx context.Context) (metav1.Object, error) {
-		fresh, err := c.client.ExperimentalV1alpha1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return fresh, nil
-	})
+	canAdopt := controllerutil.FreshOwnerCheckWith(d, c.client.ExperimentalV1alpha1().Deployments(d.Namespace).Get)
 	m := controllerutil.NewReplicaSetControllerRefManager(c.client, d, controllerKind, selector, canAdopt)
 	return m.ClaimReplicaSets(ctx, all)
 }
@@ -420,22 +406,19 @@ func (c *Controller) podsByReplicaSet(d *v1alpha1.Deployment, rsList []*v1alpha1
 	if err != nil {
 		return nil, err
 	}
-	pods, err := c.podLister.Pods(d.Namespace).List(selector)
-	if err != nil {
-		return nil, err
-	}
 	out := make(map[types.UID][]*corev1.Pod, len(rsList))
 	for _, rs := range rsList {
-		out[rs.UID] = nil
-	}
-	for _, p := range pods {
-		ref := metav1.GetControllerOfNoCopy(p)
-		if ref == nil {
-			continue
+		pods, err := controllerutil.ListControlledBy[*corev1.Pod](c.podIndexer, d.Namespace, rs.UID)
+		if err != nil {
+			return nil, err
 		}
-		if _, ok := out[ref.UID]; ok {
-			out[ref.UID] = append(out[ref.UID], p)
+		var selected []*corev1.Pod
+		for _, p := range pods {
+			if selector.Matches(labels.Set(p.Labels)) {
+				selected = append(selected, p)
+			}
 		}
+		out[rs.UID] = selected
 	}
 	return out, nil
 }

@@ -131,7 +131,10 @@ type Controller struct {
 	jobLister listers.JobLister
 	jobSynced cache.InformerSynced
 	podLister corelisters.PodLister
-	podSynced cache.InformerSynced
+	// podIndexer carries controllerutil.ControllerIndex: a sync reads the
+	// pods of one Job and the orphans, never the whole namespace.
+	podIndexer cache.Indexer
+	podSynced  cache.InformerSynced
 
 	queue        workqueue.TypedRateLimitingInterface[string]
 	orphanQueue  workqueue.TypedRateLimitingInterface[string]
@@ -162,6 +165,7 @@ func NewController(ctx context.Context, jobInformer informers.JobInformer, podIn
 		jobLister:             jobInformer.Lister(),
 		jobSynced:             jobInformer.Informer().HasSynced,
 		podLister:             podInformer.Lister(),
+		podIndexer:            podInformer.Informer().GetIndexer(),
 		podSynced:             podInformer.Informer().HasSynced,
 		queue:                 controllerutil.NewRateLimitingQueue(ControllerName),
 		orphanQueue:           controllerutil.NewRateLimitingQueue(orphanQueueName),
@@ -169,6 +173,9 @@ func NewController(ctx context.Context, jobInformer informers.JobInformer, podIn
 	c.enqueueAfter = c.queue.AddAfter
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
 	c.orphanWorker = &controllerutil.Worker{Name: orphanQueueName, Queue: c.orphanQueue, Sync: c.syncOrphanPod}
+	if err := controllerutil.AddControllerIndex(podInformer.Informer()); err != nil {
+		return nil, fmt.Errorf("indexing pods by controller: %w", err)
+	}
 
 	logger := klog.FromContext(ctx)
 	if _, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -294,12 +301,12 @@ func (c *Controller) deleteJob(logger klog.Logger, obj any) {
 // enqueueOrphansOf queues the pods of job (by controllerRef) that still carry
 // the tracking finalizer for its removal.
 func (c *Controller) enqueueOrphansOf(logger klog.Logger, job *v1alpha1.Job) {
-	pods, err := c.podLister.Pods(job.Namespace).List(labels.Everything())
+	pods, err := controllerutil.ListControlledBy[*corev1.Pod](c.podIndexer, job.Namespace, job.UID)
 	if err != nil {
 		return
 	}
 	for _, p := range pods {
-		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.UID == job.UID && isOurKind(ref) && hasTrackingFinalizer(p) {
+		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && isOurKind(ref) && hasTrackingFinalizer(p) {
 			logger.V(4).Info("Queueing the tracking finalizer removal of a pod of a finished or deleted Job", "pod", klog.KObj(p), "job", klog.KObj(job))
 			c.orphanQueue.Add(controllerutil.PodKey(p))
 		}
@@ -432,15 +439,10 @@ func isOurKind(ref *metav1.OwnerReference) bool {
 // resolveControllerRef returns the Job ref points to, or nil when it is not
 // one of ours or the UID differs.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *v1alpha1.Job {
-	if !isOurKind(ref) {
-		return nil
-	}
-	job, err := c.jobLister.Jobs(namespace).Get(ref.Name)
-	if err != nil || job.UID != ref.UID {
-		return nil
-	}
-	return job
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.jobLister.Jobs(namespace).Get)
 }
+
+func selectorOf(job *v1alpha1.Job) *metav1.LabelSelector { return job.Spec.Selector }
 
 // matchingJobs returns the Jobs whose selector matches pod.
 func (c *Controller) matchingJobs(pod *corev1.Pod) []*v1alpha1.Job {
@@ -448,15 +450,7 @@ func (c *Controller) matchingJobs(pod *corev1.Pod) []*v1alpha1.Job {
 	if err != nil {
 		return nil
 	}
-	var out []*v1alpha1.Job
-	for _, job := range all {
-		selector, err := metav1.LabelSelectorAsSelector(job.Spec.Selector)
-		if err != nil || selector.Empty() || !selector.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, job)
-	}
-	return out
+	return controllerutil.SelectingOwners(all, selectorOf, pod.Labels)
 }
 
 // Orphan pods.

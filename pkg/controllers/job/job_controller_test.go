@@ -1071,6 +1071,29 @@ func TestAdoptedOrphanGetsTrackingFinalizer(t *testing.T) {
 	}
 }
 
+// TestPodsOfOtherControllersAreIgnored checks the pods a sync reads through
+// the controller index: a pod controlled by another Job is neither counted,
+// adopted nor touched, even with labels the Job's selector matches.
+func TestPodsOfOtherControllersAreIgnored(t *testing.T) {
+	j := newJob("pi", 4, 2)
+	other := newJob("other", 1, 1)
+	foreign := newPod("foreign", other, running(), func(p *corev1.Pod) { p.Labels = j.Spec.Template.Labels })
+	f := newFixture(t, []*v1alpha1.Job{j, other}, []*corev1.Pod{newPod("own", j, running()), foreign})
+	f.mustSync(j)
+	if n := len(f.createdPods()); n != 1 {
+		t.Errorf("created %d pods, want 1 next to the one running pod of the Job", n)
+	}
+	for _, a := range append(f.actions("patch", "pods"), f.actions("delete", "pods")...) {
+		if a.(interface{ GetName() string }).GetName() == "foreign" {
+			t.Errorf("%s of the pod of another Job", a.GetVerb())
+		}
+	}
+	// Active counts the running pod and the one just created.
+	if st := f.lastStatus(); st.Status.Active != 2 {
+		t.Errorf("active = %d, want 2: %s", st.Status.Active, statusSummary(st))
+	}
+}
+
 func TestPodEventsSettleExpectations(t *testing.T) {
 	j := newJob("pi", 2, 1)
 	f := newFixture(t, []*v1alpha1.Job{j}, nil)

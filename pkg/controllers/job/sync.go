@@ -28,7 +28,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/cache"
@@ -362,24 +361,12 @@ func (c *Controller) podsForJob(ctx context.Context, job *v1alpha1.Job) ([]*core
 	if err != nil {
 		return nil, fmt.Errorf("converting the selector of Job %s/%s: %w", job.Namespace, job.Name, err)
 	}
-	all, err := c.podLister.Pods(job.Namespace).List(labels.Everything())
+	// Only pods we own or orphans are candidates.
+	candidates, err := controllerutil.ListClaimCandidates[*corev1.Pod](c.podIndexer, job)
 	if err != nil {
 		return nil, err
 	}
-	// Only pods we own or orphans are candidates.
-	var candidates []*corev1.Pod
-	for _, p := range all {
-		if ref := metav1.GetControllerOfNoCopy(p); ref == nil || ref.UID == job.UID {
-			candidates = append(candidates, p)
-		}
-	}
-	canAdopt := controllerutil.FreshOwnerCheck(job, func(ctx context.Context) (metav1.Object, error) {
-		fresh, err := c.client.ExperimentalV1alpha1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return fresh, nil
-	})
+	canAdopt := controllerutil.FreshOwnerCheckWith(job, c.client.ExperimentalV1alpha1().Jobs(job.Namespace).Get)
 	m := controllerutil.NewPodControllerRefManager(c.kubeClient, job, controllerKind, selector, canAdopt)
 	claimed, claimErr := m.ClaimPods(ctx, candidates)
 	var errs []error

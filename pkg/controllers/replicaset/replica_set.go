@@ -28,11 +28,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -74,10 +72,12 @@ type Controller struct {
 	burstReplicas int
 	expectations  *controllerutil.Expectations
 
-	rsLister  listers.ReplicaSetLister
-	rsSynced  cache.InformerSynced
-	podLister corelisters.PodLister
-	podSynced cache.InformerSynced
+	rsLister listers.ReplicaSetLister
+	rsSynced cache.InformerSynced
+	// podIndexer carries controllerutil.ControllerIndex: a sync reads the
+	// pods of one ReplicaSet and the orphans, never the whole namespace.
+	podIndexer cache.Indexer
+	podSynced  cache.InformerSynced
 
 	// lastStatusEvent is when a pod status change last came in, per
 	// ReplicaSet key (see podStatusBatchPeriod).
@@ -110,7 +110,7 @@ func NewController(ctx context.Context, rsInformer informers.ReplicaSetInformer,
 		expectations:  controllerutil.NewExpectations(clk),
 		rsLister:      rsInformer.Lister(),
 		rsSynced:      rsInformer.Informer().HasSynced,
-		podLister:     podInformer.Lister(),
+		podIndexer:    podInformer.Informer().GetIndexer(),
 		podSynced:     podInformer.Informer().HasSynced,
 		queue:         controllerutil.NewRateLimitingQueue(ControllerName),
 
@@ -118,6 +118,9 @@ func NewController(ctx context.Context, rsInformer informers.ReplicaSetInformer,
 	}
 	c.enqueueAfter = c.queue.AddAfter
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
+	if err := controllerutil.AddControllerIndex(podInformer.Informer()); err != nil {
+		return nil, fmt.Errorf("indexing pods by controller: %w", err)
+	}
 
 	logger := klog.FromContext(ctx)
 	if _, err := rsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -317,15 +320,10 @@ func (c *Controller) deletePod(logger klog.Logger, obj any) {
 // resolveControllerRef returns the ReplicaSet ref points to, or nil when it
 // is not one of ours or the UID differs.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *v1alpha1.ReplicaSet {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
-		return nil
-	}
-	rs, err := c.rsLister.ReplicaSets(namespace).Get(ref.Name)
-	if err != nil || rs.UID != ref.UID {
-		return nil
-	}
-	return rs
+	return controllerutil.ResolveControllerRef(ref, controllerKind, c.rsLister.ReplicaSets(namespace).Get)
 }
+
+func selectorOf(rs *v1alpha1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector }
 
 // matchingReplicaSets returns the ReplicaSets whose selector matches pod.
 func (c *Controller) matchingReplicaSets(logger klog.Logger, pod *corev1.Pod) []*v1alpha1.ReplicaSet {
@@ -333,14 +331,7 @@ func (c *Controller) matchingReplicaSets(logger klog.Logger, pod *corev1.Pod) []
 	if err != nil {
 		return nil
 	}
-	var out []*v1alpha1.ReplicaSet
-	for _, rs := range all {
-		selector, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-		if err != nil || selector.Empty() || !selector.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, rs)
-	}
+	out := controllerutil.SelectingOwners(all, selectorOf, pod.Labels)
 	if len(out) > 1 {
 		logger.V(2).Info("More than one ReplicaSet selects pod; the first to adopt it wins", "pod", klog.KObj(pod), "count", len(out))
 	}
@@ -390,7 +381,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		utilruntime.HandleErrorWithContext(ctx, err, "Invalid selector", "replicaSet", klog.KObj(rs))
 		return nil
 	}
-	allPods, err := c.podLister.Pods(namespace).List(labels.Everything())
+	// The pods rs controls and the orphans it may adopt; pods of other
+	// controllers are none of its business.
+	allPods, err := controllerutil.ListClaimCandidates[*corev1.Pod](c.podIndexer, rs)
 	if err != nil {
 		return err
 	}
@@ -400,7 +393,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	var manageErr error
 	if rsNeedsSync && rs.DeletionTimestamp == nil {
-		manageErr = c.manageReplicas(ctx, active, allPods, rs, key)
+		manageErr = c.manageReplicas(ctx, active, rs, key)
 	}
 	terminating := controllerutil.FilterClaimedPods(rs, selector, controllerutil.FilterTerminatingPods(allPods))
 	now := c.clock.Now()
@@ -436,20 +429,14 @@ func nextAvailable(pods []*corev1.Pod, minReadySeconds int32, now time.Time) (ti
 }
 
 func (c *Controller) claimPods(ctx context.Context, rs *v1alpha1.ReplicaSet, selector labels.Selector, pods []*corev1.Pod) ([]*corev1.Pod, error) {
-	canAdopt := controllerutil.FreshOwnerCheck(rs, func(ctx context.Context) (metav1.Object, error) {
-		fresh, err := c.client.ExperimentalV1alpha1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return fresh, nil
-	})
+	canAdopt := controllerutil.FreshOwnerCheckWith(rs, c.client.ExperimentalV1alpha1().ReplicaSets(rs.Namespace).Get)
 	m := controllerutil.NewPodControllerRefManager(c.kubeClient, rs, controllerKind, selector, canAdopt)
 	return m.ClaimPods(ctx, pods)
 }
 
 // manageReplicas creates or deletes pods so that rs has spec.replicas active
 // pods, at most burstReplicas per sync.
-func (c *Controller) manageReplicas(ctx context.Context, active, allPods []*corev1.Pod, rs *v1alpha1.ReplicaSet, key string) error {
+func (c *Controller) manageReplicas(ctx context.Context, active []*corev1.Pod, rs *v1alpha1.ReplicaSet, key string) error {
 	logger := klog.FromContext(ctx)
 	want := int(replicasOf(rs))
 	diff := len(active) - want
@@ -478,7 +465,7 @@ func (c *Controller) manageReplicas(ctx context.Context, active, allPods []*core
 	case diff > 0:
 		diff = min(diff, c.burstReplicas)
 		logger.V(2).Info("Too many replicas", "need", want, "have", len(active), "deleting", diff)
-		victims := c.podsToDelete(rs, active, allPods, diff)
+		victims := c.podsToDelete(rs, active, diff)
 		c.expectations.ExpectDeletions(logger, key, controllerutil.PodKeys(victims))
 		errCh := make(chan error, len(victims))
 		var wg sync.WaitGroup
@@ -505,18 +492,18 @@ func (c *Controller) manageReplicas(ctx context.Context, active, allPods []*core
 // podsToDelete picks n victims among active, ranked as upstream: pods on
 // nodes crowded with related pods (of this ReplicaSet, or of all ReplicaSets
 // of the same owner) go first.
-func (c *Controller) podsToDelete(rs *v1alpha1.ReplicaSet, active, allPods []*corev1.Pod, n int) []*corev1.Pod {
+func (c *Controller) podsToDelete(rs *v1alpha1.ReplicaSet, active []*corev1.Pod, n int) []*corev1.Pod {
 	if n >= len(active) {
 		return active
 	}
-	ranked := controllerutil.RankPodsByColocation(active, c.relatedPods(rs, active, allPods))
+	ranked := controllerutil.RankPodsByColocation(active, c.relatedPods(rs, active))
 	sort.Sort(ranked)
 	return ranked.Pods[:n]
 }
 
 // relatedPods returns the active pods of rs and, when rs has a controller
 // (e.g. a Deployment), of every ReplicaSet with the same controller.
-func (c *Controller) relatedPods(rs *v1alpha1.ReplicaSet, active, allPods []*corev1.Pod) []*corev1.Pod {
+func (c *Controller) relatedPods(rs *v1alpha1.ReplicaSet, active []*corev1.Pod) []*corev1.Pod {
 	owner := metav1.GetControllerOfNoCopy(rs)
 	if owner == nil {
 		return active
@@ -525,17 +512,16 @@ func (c *Controller) relatedPods(rs *v1alpha1.ReplicaSet, active, allPods []*cor
 	if err != nil {
 		return active
 	}
-	uids := map[types.UID]bool{}
-	for _, s := range siblings {
-		if ref := metav1.GetControllerOfNoCopy(s); ref != nil && ref.UID == owner.UID {
-			uids[s.UID] = true
-		}
-	}
 	var out []*corev1.Pod
-	for _, p := range allPods {
-		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && uids[ref.UID] && controllerutil.IsPodActive(p) {
-			out = append(out, p)
+	for _, s := range siblings {
+		if ref := metav1.GetControllerOfNoCopy(s); ref == nil || ref.UID != owner.UID {
+			continue
 		}
+		pods, err := controllerutil.ListControlledBy[*corev1.Pod](c.podIndexer, rs.Namespace, s.UID)
+		if err != nil {
+			return active
+		}
+		out = append(out, controllerutil.FilterActivePods(pods)...)
 	}
 	return out
 }

@@ -326,6 +326,46 @@ func TestScaleDownPicksVictimsByRank(t *testing.T) {
 	}
 }
 
+// TestScaleDownRanksBySiblingsOnly checks the pods a sync reads through the
+// controller index: the pods of the ReplicaSets sharing its Deployment
+// count when ranking victims by co-location, while pods of other
+// controllers, even with matching labels and on the same nodes, are neither
+// counted, claimed nor deleted.
+func TestScaleDownRanksBySiblingsOnly(t *testing.T) {
+	d := metav1.OwnerReference{APIVersion: "experimental/v1alpha1", Kind: "Deployment", Name: "d", UID: "d-uid", Controller: ptr.To(true)}
+	rs := newRS("web-new", 1)
+	rs.OwnerReferences = []metav1.OwnerReference{d}
+	sibling := newRS("web-old", 2)
+	sibling.OwnerReferences = []metav1.OwnerReference{d}
+	other := newRS("other", 3)
+	ready := readySince(now.Add(-time.Hour))
+	pods := []*corev1.Pod{
+		// Ready more recently: without the sibling pods in the ranking it
+		// would be the victim.
+		newPod("new-n1", rs, onNode("n1"), readySince(now.Add(-time.Minute))),
+		newPod("new-n2", rs, onNode("n2"), ready),
+		newPod("old-n2-a", sibling, onNode("n2"), ready),
+		newPod("old-n2-b", sibling, onNode("n2"), ready),
+		newPod("other-n1-a", other, onNode("n1"), ready),
+		newPod("other-n1-b", other, onNode("n1"), ready),
+		newPod("other-n1-c", other, onNode("n1"), ready),
+	}
+	f := newFixture(t, []*v1alpha1.ReplicaSet{rs, sibling, other}, pods)
+	if err := f.sync(key(rs)); err != nil {
+		t.Fatal(err)
+	}
+	// n2 holds three pods of the Deployment, n1 one: the pod on n2 goes.
+	if got := f.deletedPods(); strings.Join(got, ",") != "new-n2" {
+		t.Fatalf("deleted %v, want [new-n2]", got)
+	}
+	if n := len(f.actions("patch", "pods")); n != 0 {
+		t.Errorf("%d pod patches; pods of other controllers must be left alone", n)
+	}
+	if st := f.statusUpdates(); len(st) != 1 || st[0].Status.Replicas != 2 {
+		t.Errorf("status updates = %v, want one counting the 2 pods of the ReplicaSet", st)
+	}
+}
+
 func TestAdoptsOrphansAndReleasesMismatches(t *testing.T) {
 	rs := newRS("web", 2)
 	pods := []*corev1.Pod{

@@ -59,6 +59,36 @@ func FreshOwnerCheck(owner metav1.Object, get func(ctx context.Context) (metav1.
 	}
 }
 
+// FreshOwnerCheckWith is FreshOwnerCheck reading owner by name with get, a
+// typed client's Get (for example the ReplicaSets client of owner's
+// namespace).
+func FreshOwnerCheckWith[T metav1.Object](owner metav1.Object, get func(context.Context, string, metav1.GetOptions) (T, error)) func(ctx context.Context) error {
+	return FreshOwnerCheck(owner, func(ctx context.Context) (metav1.Object, error) {
+		fresh, err := get(ctx, owner.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return fresh, nil
+	})
+}
+
+// ResolveControllerRef returns the owner a controller reference points to,
+// read with get (a namespaced lister's Get), when ref names an object of
+// kind and the object found has ref's UID; otherwise the zero T (nil for
+// the pointer types controllers use). A ref to an owner that was deleted
+// and re-created under the same name does not resolve.
+func ResolveControllerRef[T metav1.Object](ref *metav1.OwnerReference, kind schema.GroupVersionKind, get func(name string) (T, error)) T {
+	var none T
+	if ref == nil || ref.Kind != kind.Kind || ref.APIVersion != kind.GroupVersion().String() {
+		return none
+	}
+	owner, err := get(ref.Name)
+	if err != nil || owner.GetUID() != ref.UID {
+		return none
+	}
+	return owner
+}
+
 // refManager is what adoption and release have in common for any dependent
 // kind: it claims objects for one owner.
 type refManager struct {
@@ -273,4 +303,20 @@ func (m *ReplicaSetControllerRefManager) ClaimReplicaSets(ctx context.Context, s
 		_, err := m.client.ExperimentalV1alpha1().ReplicaSets(namespace).Patch(ctx, name, types.StrategicMergePatchType, data, metav1.PatchOptions{})
 		return err
 	})
+}
+
+// SelectingOwners returns the owners whose label selector (read with
+// selectorOf) is valid, not empty, and matches set: the candidates to adopt
+// an orphan with labels set. An empty selector selects nothing here, as
+// for the workload controllers' owners.
+func SelectingOwners[T any](owners []T, selectorOf func(T) *metav1.LabelSelector, set map[string]string) []T {
+	var out []T
+	for _, owner := range owners {
+		selector, err := metav1.LabelSelectorAsSelector(selectorOf(owner))
+		if err != nil || selector.Empty() || !selector.Matches(labels.Set(set)) {
+			continue
+		}
+		out = append(out, owner)
+	}
+	return out
 }

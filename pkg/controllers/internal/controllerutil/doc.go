@@ -15,6 +15,8 @@ limitations under the License.
 */
 
 // Package controllerutil holds the machinery the workload controllers share:
+// an informer index of objects by controller (so a sync reads its own pods
+// and the orphans it may adopt, never a whole namespace), owner resolution,
 // expectations, ControllerRef adoption and release, pod creation and deletion
 // with events, slow-start batching, victim ranking for scale-down, pod
 // readiness and availability helpers, rate-limited workqueues with a retry
