@@ -353,7 +353,7 @@ type handshakeErrorWriter struct{}
 func (handshakeErrorWriter) Write(p []byte) (int, error) {
 	msg := strings.TrimSpace(string(p))
 	if strings.Contains(msg, "TLS handshake error") {
-		klog.V(5).Info(msg)
+		klog.V(5).InfoS(msg)
 	} else {
 		klog.ErrorS(nil, msg)
 	}
