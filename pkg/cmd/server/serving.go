@@ -274,9 +274,9 @@ func (w *connectionCloseWriter) check() {
 	if _, ok := h["Connection"]; !ok {
 		return
 	}
-	close := strings.EqualFold(strings.TrimSpace(h.Get("Connection")), "close")
+	closeConn := strings.EqualFold(strings.TrimSpace(h.Get("Connection")), "close")
 	h.Del("Connection")
-	if close {
+	if closeConn {
 		_ = w.conn.GoAway()
 	}
 }
