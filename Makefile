@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build install-plugin tools test unit integration e2e verify generate run run-ha down bench bench-api bench-controllers clean
+.PHONY: all build install-plugin tools test unit integration e2e verify lint generate run run-ha down bench bench-api bench-controllers clean
 
 all: build
 
@@ -27,14 +27,22 @@ tools:
 generate:
 	hack/update-codegen.sh
 
-## verify: generated code is current, code is formatted and vetted
+## verify: generated code is current, code is formatted, vetted and linted (golangci-lint, logcheck)
 verify:
 	hack/verify-codegen.sh
 	@out=$$(gofmt -l cmd pkg test bench hack artifacts charts); if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd artifacts/monitoring/promcheck && GOWORK=off GOFLAGS= $(GO) vet ./...
+	hack/verify-lint.sh
+
+## lint: only the linters of verify (golangci-lint and logcheck), e.g. make lint LINT_PKGS=./pkg/controllers/...
+LINT_PKGS ?= ./...
+lint:
+	hack/verify-lint.sh $(LINT_PKGS)
 
 ## test: everything CI runs: verify, unit, integration and end-to-end tests
+# verify builds the linters it runs itself (hack/verify-lint.sh), so it can come
+# before tools, and fails fast before the long upstream builds.
 test: verify tools build
 	$(GO) test -count=1 -timeout 45m ./...
 	cd artifacts/monitoring/promcheck && GOWORK=off GOFLAGS= $(GO) test -count=1 ./...

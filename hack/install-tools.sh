@@ -14,6 +14,9 @@
 #   kwok                     sigs.k8s.io/kwok/cmd/kwok       (hack/tools/kwok)
 #   metrics-server           sigs.k8s.io/metrics-server/...  (hack/tools/metrics-server)
 #   helm                     helm.sh/helm/v4/cmd/helm        (hack/tools/helm)
+#   golangci-lint            github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+#                                                            (hack/tools/golangci-lint)
+#   logcheck                 sigs.k8s.io/logtools/logcheck   (hack/tools/logcheck)
 #
 # Versions are pinned by the go.mod/go.sum of each module under hack/tools.
 # Binaries are kept in a per-user cache keyed by name and version,
@@ -55,6 +58,8 @@ TOOLS=(
   "kwok|kwok|sigs.k8s.io/kwok|sigs.k8s.io/kwok/cmd/kwok|none"
   "metrics-server|metrics-server|sigs.k8s.io/metrics-server|sigs.k8s.io/metrics-server/cmd/metrics-server|clientgo"
   "helm|helm|helm.sh/helm/v4|helm.sh/helm/v4/cmd/helm|helm"
+  "golangci-lint|golangci-lint|github.com/golangci/golangci-lint/v2|github.com/golangci/golangci-lint/v2/cmd/golangci-lint|golangci"
+  "logcheck|logcheck|sigs.k8s.io/logtools|sigs.k8s.io/logtools/logcheck|none"
 )
 
 # kwok v0.8.0 has no built-in stages: these stage and metric documents from its
@@ -127,6 +132,15 @@ ldflags_for() {
       flags+=" -X helm.sh/helm/v4/internal/version.version=${version}"
       flags+=" -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
       flags+=" -X helm.sh/helm/v4/internal/version.gitCommit=$(origin_field "${moddir}" "${module}@${version}" Hash || true)"
+      ;;
+    golangci)
+      # golangci-lint reads these from its main package (its releases set them);
+      # a non-empty date keeps it from replacing them with the build info of
+      # the tools module.
+      local commit date
+      commit="$(origin_field "${moddir}" "${module}@${version}" Hash || true)"
+      date="$(origin_field "${moddir}" "${module}@${version}" Time || true)"
+      flags+=" -X main.version=${version#v} -X main.commit=${commit:-unknown} -X main.date=${date:-unknown}"
       ;;
   esac
   printf '%s' "${flags}"

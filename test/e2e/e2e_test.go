@@ -92,7 +92,6 @@ func TestAggregatedAPI(t *testing.T) {
 }
 
 func testKubectl(t *testing.T, c *framework.Cluster) {
-
 	resources := kubectl(t, c, "api-resources", "--api-group=experimental", "--no-headers")
 	for _, want := range []string{"cronjobs xcj", "daemonsets xds", "deployments xdeploy", "horizontalpodautoscalers xhpa", "jobs xjob", "replicasets xrs"} {
 		fields := strings.Fields(want)

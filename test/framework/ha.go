@@ -473,7 +473,7 @@ func (c *Cluster) WorkloadsControllerManagerLeader(ctx context.Context) (int, st
 			return i, holder, renew, nil
 		}
 	}
-	return -1, holder, renew, fmt.Errorf("Lease holder %q is none of the running instances' identities", holder)
+	return -1, holder, renew, fmt.Errorf("lease holder %q is none of the running instances' identities", holder)
 }
 
 // controllerManagerIdentity is the identity instance i logged last.

@@ -88,8 +88,8 @@ var ownStages embed.FS
 // real kwok binary (<cache>/kwok-<version>/stages), or else kwok's module
 // directory as resolved by the hack/tools/kwok module.
 func kwokUpstreamDir(repoRoot, kwokBinary string) (string, error) {
-	if real, err := filepath.EvalSymlinks(kwokBinary); err == nil {
-		dir := filepath.Join(filepath.Dir(real), "stages")
+	if resolved, err := filepath.EvalSymlinks(kwokBinary); err == nil {
+		dir := filepath.Join(filepath.Dir(resolved), "stages")
 		if _, err := os.Stat(filepath.Join(dir, kwokUpstreamStages[0])); err == nil {
 			return dir, nil
 		}

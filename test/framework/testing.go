@@ -127,11 +127,11 @@ func (c *Cluster) dumpState() {
 		{"get", "pods", "-A", "-o", "yaml"},
 	} {
 		out, errOut, err := c.Kubectl(args...)
-		io.WriteString(f, "### kubectl "+strings.Join(args, " ")+"\n"+out)
+		_, _ = io.WriteString(f, "### kubectl "+strings.Join(args, " ")+"\n"+out)
 		if err != nil {
-			io.WriteString(f, errOut+"\n")
+			_, _ = io.WriteString(f, errOut+"\n")
 		}
-		io.WriteString(f, "\n")
+		_, _ = io.WriteString(f, "\n")
 	}
 }
 

@@ -80,10 +80,10 @@ func main() {
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	logger := klog.Background()
 	ctx = klog.NewContext(ctx, logger)
 	err := run(ctx, o)
+	stop()
 	klog.Flush()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "apibench: %v\n", err)

@@ -93,8 +93,8 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	err := run(klog.NewContext(ctx, klog.Background()), o)
+	stop()
 	klog.Flush()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "controllerbench: %v\n", err)

@@ -343,8 +343,8 @@ func waitForExperimentalResources(ctx context.Context, disco discovery.Discovery
 	return resources, nil
 }
 
-func resyncPeriod(min time.Duration) time.Duration {
-	return time.Duration(float64(min) * (1 + rand.Float64()))
+func resyncPeriod(minPeriod time.Duration) time.Duration {
+	return time.Duration(float64(minPeriod) * (1 + rand.Float64()))
 }
 
 // serve starts the secure endpoint: /healthz and /livez (process and leader

@@ -19,6 +19,7 @@ package server
 import (
 	"context"
 	"crypto/x509"
+	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -60,7 +61,7 @@ func TestAuthenticationCAsLoaded(t *testing.T) {
 	union, requestHeader := &settableCA{}, &settableCA{}
 	check := authenticationCAsLoaded(client, union, requestHeader)
 	run := func() error {
-		return check.Check(httptest.NewRequest("GET", "/readyz", nil).WithContext(context.Background()))
+		return check.Check(httptest.NewRequest(http.MethodGet, "/readyz", nil).WithContext(context.Background()))
 	}
 
 	if err := run(); err == nil {
@@ -87,7 +88,7 @@ func TestAuthenticationCAsLoaded(t *testing.T) {
 
 func TestAuthenticationCAsLoadedWithoutConfigMap(t *testing.T) {
 	check := authenticationCAsLoaded(fake.NewClientset(), &settableCA{}, &settableCA{})
-	if err := check.Check(httptest.NewRequest("GET", "/readyz", nil)); err == nil {
+	if err := check.Check(httptest.NewRequest(http.MethodGet, "/readyz", nil)); err == nil {
 		t.Fatal("ready although the authentication configmap cannot be read")
 	}
 }

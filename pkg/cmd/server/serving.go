@@ -278,9 +278,9 @@ func (w *connectionCloseWriter) check() {
 	if _, ok := h["Connection"]; !ok {
 		return
 	}
-	close := strings.EqualFold(strings.TrimSpace(h.Get("Connection")), "close")
+	closeConn := strings.EqualFold(strings.TrimSpace(h.Get("Connection")), "close")
 	h.Del("Connection")
-	if close {
+	if closeConn {
 		_ = w.conn.GoAway()
 	}
 }
@@ -357,7 +357,7 @@ type handshakeErrorWriter struct{}
 func (handshakeErrorWriter) Write(p []byte) (int, error) {
 	msg := strings.TrimSpace(string(p))
 	if strings.Contains(msg, "TLS handshake error") {
-		klog.V(5).Info(msg)
+		klog.V(5).InfoS(msg)
 	} else {
 		klog.ErrorS(nil, msg)
 	}

@@ -157,9 +157,9 @@ func NewController(ctx context.Context, cronJobInformer informers.CronJobInforme
 		return nil, fmt.Errorf("adding CronJob event handler: %w", err)
 	}
 	if _, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { c.enqueueOwner(obj) },
-		UpdateFunc: func(old, cur any) { c.updateJob(old, cur) },
-		DeleteFunc: func(obj any) { c.enqueueOwner(obj) },
+		AddFunc:    func(obj any) { c.enqueueOwner(logger, obj) },
+		UpdateFunc: func(old, cur any) { c.updateJob(logger, old, cur) },
+		DeleteFunc: func(obj any) { c.enqueueOwner(logger, obj) },
 	}); err != nil {
 		return nil, fmt.Errorf("adding Job event handler: %w", err)
 	}
@@ -209,7 +209,7 @@ func (c *Controller) updateCronJob(logger klog.Logger, old, cur any) {
 func (c *Controller) deleteCronJob(logger klog.Logger, obj any) {
 	cj, ok := controllerutil.FromTombstone[*v1alpha1.CronJob](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in CronJob delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring CronJob delete event")
 		return
 	}
 	logger.V(4).Info("Deleting", "cronJob", klog.KObj(cj))
@@ -226,23 +226,23 @@ func (c *Controller) forget(uid types.UID) {
 	delete(c.unrecorded, uid)
 }
 
-func (c *Controller) updateJob(old, cur any) {
+func (c *Controller) updateJob(logger klog.Logger, old, cur any) {
 	oldJob, curJob := old.(*v1alpha1.Job), cur.(*v1alpha1.Job)
 	if oldJob.ResourceVersion == curJob.ResourceVersion {
 		return // periodic resync
 	}
 	oldRef, curRef := metav1.GetControllerOfNoCopy(oldJob), metav1.GetControllerOfNoCopy(curJob)
 	if oldRef != nil && (curRef == nil || oldRef.UID != curRef.UID) {
-		c.enqueueOwner(oldJob)
+		c.enqueueOwner(logger, oldJob)
 	}
-	c.enqueueOwner(curJob)
+	c.enqueueOwner(logger, curJob)
 }
 
 // enqueueOwner queues the CronJob that controls a Job (or a tombstone).
-func (c *Controller) enqueueOwner(obj any) {
+func (c *Controller) enqueueOwner(logger klog.Logger, obj any) {
 	job, ok := controllerutil.FromTombstone[*v1alpha1.Job](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in Job event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring Job event")
 		return
 	}
 	ref := metav1.GetControllerOfNoCopy(job)

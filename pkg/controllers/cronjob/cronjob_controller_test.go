@@ -758,13 +758,13 @@ func TestJobEventsQueueTheirCronJob(t *testing.T) {
 	orphan := newJobOf(cj, now)
 	orphan.OwnerReferences = nil
 	orphan.Name = "orphan"
-	f.c.enqueueOwner(orphan)
+	f.c.enqueueOwner(klog.Background(), orphan)
 	if f.c.queue.Len() != 0 {
 		t.Fatalf("an orphan job queued %d keys", f.c.queue.Len())
 	}
 	updated := job.DeepCopy()
 	updated.ResourceVersion = "2"
-	f.c.updateJob(job, updated)
+	f.c.updateJob(klog.Background(), job, updated)
 	if f.c.queue.Len() != 1 {
 		t.Fatalf("queue has %d keys after a job update, want 1", f.c.queue.Len())
 	}

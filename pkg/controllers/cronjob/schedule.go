@@ -22,6 +22,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+
 	// The time zone database is embedded so that spec.timeZone works on
 	// hosts (and images) without /usr/share/zoneinfo.
 	_ "time/tzdata"

@@ -248,7 +248,7 @@ func (c *Controller) updateDaemonSet(logger klog.Logger, old, cur any) {
 func (c *Controller) deleteDaemonSet(logger klog.Logger, obj any) {
 	ds, ok := controllerutil.FromTombstone[*v1alpha1.DaemonSet](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in DaemonSet delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring DaemonSet delete event")
 		return
 	}
 	key, err := controllerutil.KeyFunc(ds)
@@ -305,7 +305,7 @@ func (c *Controller) updateHistory(logger klog.Logger, old, cur any) {
 func (c *Controller) deleteHistory(logger klog.Logger, obj any) {
 	rev, ok := controllerutil.FromTombstone[*appsv1.ControllerRevision](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in ControllerRevision delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring ControllerRevision delete event")
 		return
 	}
 	ref := metav1.GetControllerOf(rev)
@@ -408,7 +408,7 @@ func unschedulable(pod *corev1.Pod) (string, string, bool) {
 func (c *Controller) deletePod(logger klog.Logger, obj any) {
 	pod, ok := controllerutil.FromTombstone[*corev1.Pod](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in pod delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring Pod delete event")
 		return
 	}
 	ref := metav1.GetControllerOf(pod)
@@ -453,7 +453,7 @@ func (c *Controller) updateNode(logger klog.Logger, old, cur any) {
 func (c *Controller) deleteNode(logger klog.Logger, obj any) {
 	node, ok := controllerutil.FromTombstone[*corev1.Node](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in node delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring Node delete event")
 		return
 	}
 	logger.V(4).Info("Node deleted", "node", klog.KObj(node))

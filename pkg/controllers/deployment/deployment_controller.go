@@ -160,7 +160,7 @@ func (c *Controller) addDeployment(logger klog.Logger, obj any) {
 func (c *Controller) deleteDeployment(logger klog.Logger, obj any) {
 	d, ok := controllerutil.FromTombstone[*v1alpha1.Deployment](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in Deployment delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring Deployment delete event")
 		return
 	}
 	logger.V(4).Info("Deployment deleted", "deployment", klog.KObj(d))
@@ -215,7 +215,7 @@ func (c *Controller) updateReplicaSet(logger klog.Logger, old, cur any) {
 func (c *Controller) deleteReplicaSet(logger klog.Logger, obj any) {
 	rs, ok := controllerutil.FromTombstone[*v1alpha1.ReplicaSet](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in ReplicaSet delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring ReplicaSet delete event")
 		return
 	}
 	ref := metav1.GetControllerOf(rs)
@@ -233,7 +233,7 @@ func (c *Controller) deleteReplicaSet(logger klog.Logger, obj any) {
 func (c *Controller) deletePod(logger klog.Logger, obj any) {
 	pod, ok := controllerutil.FromTombstone[*corev1.Pod](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in pod delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring Pod delete event")
 		return
 	}
 	d := c.deploymentForPod(pod)

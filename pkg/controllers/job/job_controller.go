@@ -231,10 +231,10 @@ func (c *Controller) enqueueKey(key string, after time.Duration) {
 	c.enqueueAfter(key, after)
 }
 
-func (c *Controller) enqueueJob(obj any, after time.Duration) {
+func (c *Controller) enqueueJob(logger klog.Logger, obj any, after time.Duration) {
 	key, err := controllerutil.KeyFunc(obj)
 	if err != nil {
-		utilruntime.HandleError(fmt.Errorf("computing the key of %T: %w", obj, err))
+		utilruntime.HandleErrorWithLogger(logger, err, "Computing the queue key", "type", fmt.Sprintf("%T", obj))
 		return
 	}
 	c.enqueueKey(key, after)
@@ -243,7 +243,7 @@ func (c *Controller) enqueueJob(obj any, after time.Duration) {
 func (c *Controller) addJob(logger klog.Logger, obj any) {
 	job := obj.(*v1alpha1.Job)
 	logger.V(4).Info("Adding", "job", klog.KObj(job))
-	c.enqueueJob(job, 0)
+	c.enqueueJob(logger, job, 0)
 }
 
 func (c *Controller) updateJob(logger klog.Logger, old, cur any) {
@@ -280,7 +280,7 @@ func (c *Controller) updateJob(logger klog.Logger, old, cur any) {
 func (c *Controller) deleteJob(logger klog.Logger, obj any) {
 	job, ok := controllerutil.FromTombstone[*v1alpha1.Job](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in Job delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring Job delete event")
 		return
 	}
 	key, err := controllerutil.KeyFunc(job)
@@ -341,7 +341,7 @@ func (c *Controller) addPod(logger klog.Logger, obj any) {
 		c.orphanQueue.Add(controllerutil.PodKey(pod))
 	}
 	for _, job := range c.matchingJobs(pod) {
-		c.enqueueJob(job, podSyncBatchPeriod)
+		c.enqueueJob(logger, job, podSyncBatchPeriod)
 	}
 }
 
@@ -393,7 +393,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 	}
 	if refChanged || !labels.Equals(oldPod.Labels, curPod.Labels) {
 		for _, job := range c.matchingJobs(curPod) {
-			c.enqueueJob(job, podSyncBatchPeriod)
+			c.enqueueJob(logger, job, podSyncBatchPeriod)
 		}
 	}
 }
@@ -403,7 +403,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 func (c *Controller) deletePod(logger klog.Logger, obj any, final bool) {
 	pod, ok := controllerutil.FromTombstone[*corev1.Pod](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in pod delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring Pod delete event")
 		return
 	}
 	hasFinalizer := hasTrackingFinalizer(pod)

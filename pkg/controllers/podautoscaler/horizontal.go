@@ -346,7 +346,7 @@ func (c *Controller) reconcile(ctx context.Context, hpa *v1alpha1.HorizontalPodA
 			"currentReplicas", currentReplicas, "desiredReplicas", desiredReplicas, "reason", rescaleReason)
 	} else {
 		logger.V(4).Info("Decided not to scale", "hpa", klog.KObj(hpa), "scaleTarget", reference,
-			"desiredReplicas", desiredReplicas, "lastScaleTime", hpa.Status.LastScaleTime)
+			"desiredReplicas", desiredReplicas, "lastScaleTime", klog.SafePtr(hpa.Status.LastScaleTime))
 		desiredReplicas = currentReplicas
 	}
 

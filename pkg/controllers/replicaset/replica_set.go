@@ -183,7 +183,7 @@ func (c *Controller) updateRS(logger klog.Logger, old, cur any) {
 func (c *Controller) deleteRS(logger klog.Logger, obj any) {
 	rs, ok := controllerutil.FromTombstone[*v1alpha1.ReplicaSet](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in ReplicaSet delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring ReplicaSet delete event")
 		return
 	}
 	key, err := controllerutil.KeyFunc(rs)
@@ -297,7 +297,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 func (c *Controller) deletePod(logger klog.Logger, obj any) {
 	pod, ok := controllerutil.FromTombstone[*corev1.Pod](obj)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("unexpected object in pod delete event: %T", obj))
+		utilruntime.HandleErrorWithLogger(logger, fmt.Errorf("unexpected object %T", obj), "Ignoring Pod delete event")
 		return
 	}
 	ref := metav1.GetControllerOf(pod)

@@ -471,7 +471,9 @@ func TestStatus(t *testing.T) {
 	}
 
 	// Nothing changed: no write.
-	f.rsStore.Update(updates[0])
+	if err := f.rsStore.Update(updates[0]); err != nil {
+		t.Fatal(err)
+	}
 	f.requeued = map[string]time.Duration{}
 	if err := f.sync(key(rs)); err != nil {
 		t.Fatal(err)
@@ -523,7 +525,9 @@ func TestReplicaFailureOnForbiddenCreate(t *testing.T) {
 
 	// Quota raised: creates succeed and the condition goes away.
 	f.kube.ReactionChain = f.kube.ReactionChain[1:] // drop the Forbidden reactor
-	f.rsStore.Update(updates[0])
+	if err := f.rsStore.Update(updates[0]); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.sync(key(rs)); err != nil {
 		t.Fatal(err)
 	}

@@ -262,7 +262,7 @@ func TestDeploymentRollingUpdateBounds(t *testing.T) {
 	e := sharedEnv(t)
 	ns := e.namespace(t, "deploy-rolling")
 	const replicas = 5
-	d := e.deployNew(t, ns, "web", replicas, deployRolling(intstr.FromInt32(1), intstr.FromInt32(0)))
+	e.deployNew(t, ns, "web", replicas, deployRolling(intstr.FromInt32(1), intstr.FromInt32(0)))
 	e.deployWaitComplete(t, ns, "web", 3*time.Minute)
 	// kubectl wait works on the Available condition.
 	out := e.kubectl(t, "-n", ns, "wait", "--for=condition=Available", "xdeploy/web", "--timeout=60s")
@@ -293,7 +293,7 @@ func TestDeploymentRollingUpdateBounds(t *testing.T) {
 		return ""
 	})
 	e.deployUpdate(t, ns, "web", deploySetImage("registry.example/app:2.0"))
-	d = e.deployWaitComplete(t, ns, "web", 3*time.Minute)
+	d := e.deployWaitComplete(t, ns, "web", 3*time.Minute)
 
 	errs, sampled := sampler.violations()
 	t.Logf("sampled the pods after %d pod events", sampled)

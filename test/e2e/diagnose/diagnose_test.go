@@ -173,7 +173,7 @@ func healthy(r *diag.Report, code int) bool {
 		return false
 	}
 	for _, c := range r.Checks {
-		if c.Status != diag.OK && !(c.ID == diag.IDDiscovery && c.Status == diag.Warn) {
+		if c.Status != diag.OK && (c.ID != diag.IDDiscovery || c.Status != diag.Warn) {
 			return false
 		}
 	}

@@ -120,7 +120,10 @@ func launchServer(t *testing.T, runtimeConfig map[string]string, modify func(*se
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Logf("server stopped: %v", err)
+			}
 		case <-time.After(time.Minute):
 			t.Errorf("server did not stop within a minute")
 		}

@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
 	// The time zone database is embedded so that timeZone validation does
 	// not depend on the zoneinfo files of the host.
 	_ "time/tzdata"

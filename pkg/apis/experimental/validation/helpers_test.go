@@ -179,15 +179,6 @@ func validJob() *experimental.Job {
 	}
 }
 
-// validIndexedJob returns a valid Indexed Job with 10 completions.
-func validIndexedJob() *experimental.Job {
-	job := validJob()
-	job.Spec.CompletionMode = ptr.To(experimental.IndexedCompletion)
-	job.Spec.Completions = ptr.To[int32](10)
-	job.Spec.Parallelism = ptr.To[int32](10)
-	return job
-}
-
 func validCronJob() *experimental.CronJob {
 	return &experimental.CronJob{
 		ObjectMeta: testMeta("nightly"),

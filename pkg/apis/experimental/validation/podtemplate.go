@@ -162,7 +162,7 @@ func validatePodSpec(spec *corev1.PodSpec, fldPath *field.Path) field.ErrorList 
 	if len(spec.ServiceAccountName) > 0 {
 		allErrs = append(allErrs, validateDNS1123Subdomain(spec.ServiceAccountName, fldPath.Child("serviceAccountName"))...)
 	}
-	//nolint:staticcheck // DeprecatedServiceAccount must agree with ServiceAccountName when both are set.
+	// DeprecatedServiceAccount must agree with ServiceAccountName when both are set.
 	if sa := spec.DeprecatedServiceAccount; len(sa) > 0 && len(spec.ServiceAccountName) > 0 && sa != spec.ServiceAccountName {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("serviceAccount"), sa, fmt.Sprintf("must be the same as serviceAccountName: %q", spec.ServiceAccountName)))
 	}

@@ -144,7 +144,9 @@ func (w *Worker) HandleErr(ctx context.Context, key string, err error) {
 func Enqueue(queue workqueue.TypedInterface[string], obj any) {
 	key, err := KeyFunc(obj)
 	if err != nil {
-		utilruntime.HandleError(fmt.Errorf("computing the key of %T: %w", obj, err))
+		// Callers hold no logger here; every caller passes an API object,
+		// which always has a key.
+		utilruntime.HandleError(fmt.Errorf("computing the key of %T: %w", obj, err)) //nolint:forbidigo // see above
 		return
 	}
 	queue.Add(key)
