@@ -192,9 +192,9 @@ func (o *Options) addServerRunFlags(fs *pflag.FlagSet) {
 	})
 	if f := fs.Lookup("goaway-chance"); f != nil {
 		f.Usage += " workloads-apiserver sends the first GOAWAY of a two-phase HTTP/2 shutdown, which refuses no " +
-			"request in flight, so a non-zero value is safe behind kube-apiserver's aggregation proxy: the proxy " +
-			"moves to a new connection, and with several replicas behind a Service its requests and watches " +
-			"spread over them (0.001 is a good value there)."
+			"request in flight, and kube-apiserver's pooled connection moves to another replica. Keep it at 0 " +
+			"behind kube-apiserver all the same: its HTTP/2 client fails a request it had just assigned to the " +
+			"connection when the GOAWAY arrived (measured: at 0.01, one failed write in two of ten rolling restarts)."
 	}
 	if f := fs.Lookup("shutdown-delay-duration"); f != nil {
 		f.Usage += fmt.Sprintf(" workloads-apiserver defaults to %s so that a replica leaves the Service endpoints "+

@@ -235,7 +235,7 @@ func TestHelpIsGrouped(t *testing.T) {
 	for _, section := range []string{"Etcd flags:", "Secure serving flags:", "Authentication flags:", "API enablement flags:", "--runtime-config", "--etcd-data-dir",
 		"Generic flags:", "--shutdown-delay-duration", "--shutdown-send-retry-after", "--shutdown-watch-termination-grace-period",
 		"--request-timeout", "--max-requests-inflight", "--max-mutating-requests-inflight", "--goaway-chance", "--min-request-timeout",
-		"two-phase HTTP/2 shutdown", "--feature-gates", "experimental/jobs#https://etcd-jobs-0:2379"} {
+		"two-phase HTTP/2", "--feature-gates", "experimental/jobs#https://etcd-jobs-0:2379"} {
 		if !strings.Contains(out.String(), section) {
 			t.Errorf("--help output lacks %q", section)
 		}
