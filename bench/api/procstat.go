@@ -149,6 +149,9 @@ type MemoryReading struct {
 	// Label says when: "start", "(a) filled to 5k", "all filled to 5k, settled".
 	Label string
 	Procs map[string]Memory
+	// CPURate is, for a reading taken after a quiet wait, the CPU seconds
+	// per second each process spent during the wait (its background work).
+	CPURate map[string]float64
 }
 
 func sampleMemory(label string, procs []Process) (MemoryReading, error) {

@@ -149,6 +149,16 @@ func (r *Report) WriteText(w io.Writer) error {
 			return err
 		}
 	}
+	for _, t := range r.extraTables() {
+		if _, err := fmt.Fprintf(w, "\n%s", t.text()); err != nil {
+			return err
+		}
+	}
+	if lines := append(r.extraKubeCPULines(), r.idleLines()...); len(lines) > 0 {
+		if _, err := fmt.Fprintf(w, "\n%s\n\n", strings.Join(lines, "\n")); err != nil {
+			return err
+		}
+	}
 	for _, c := range r.Checks() {
 		if _, err := fmt.Fprintln(w, c.line()); err != nil {
 			return err
@@ -184,6 +194,16 @@ func (r *Report) Markdown() string {
 		writeMarkdownRow(&b, rw.cells())
 	}
 	if lines := r.sizeLines(); len(lines) > 0 {
+		b.WriteString("\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	for _, t := range r.extraTables() {
+		b.WriteString("\n")
+		b.WriteString(t.markdown())
+	}
+	if lines := append(r.extraKubeCPULines(), r.idleLines()...); len(lines) > 0 {
 		b.WriteString("\n")
 		for _, l := range lines {
 			fmt.Fprintf(&b, "- %s\n", l)
@@ -268,7 +288,7 @@ func (r *Report) Checks() []Check {
 		}
 		out = append(out, chk)
 	}
-	return out
+	return append(out, r.issueChecks()...)
 }
 
 // sizeLines describes the response sizes recorded per operation, e.g.

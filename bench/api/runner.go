@@ -250,13 +250,27 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 			}
 		}
 		if len(procs) > 0 {
+			idleBefore, err := sampleCPU(procs)
+			if err != nil {
+				return nil, nil, err
+			}
+			began := time.Now()
 			select {
 			case <-ctx.Done():
 				return nil, nil, ctx.Err()
 			case <-time.After(cfg.Settle):
 			}
+			idleAfter, err := sampleCPU(procs)
+			if err != nil {
+				return nil, nil, err
+			}
 			if err := readMemory(fmt.Sprintf("all filled to %s, %s later", sizeName(size), cfg.Settle)); err != nil {
 				return nil, nil, err
+			}
+			r := &memory[len(memory)-1]
+			r.CPURate = map[string]float64{}
+			for name, v := range idleAfter {
+				r.CPURate[name] = (v - idleBefore[name]) / time.Since(began).Seconds()
 			}
 		}
 		for _, t := range targets {
