@@ -56,6 +56,7 @@ type options struct {
 	timeout      time.Duration
 	startTimeout time.Duration
 	targets      string
+	rounds       int
 	workloadArgs stringList
 	kubeArgs     stringList
 }
@@ -90,6 +91,7 @@ func main() {
 	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs) after the run")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 0, "bound on each wait while the cluster starts (0: the framework's default)")
+	fs.IntVar(&o.rounds, "rounds", 1, "rounds, each on a fresh cluster; the report shows the median of every figure")
 	fs.StringVar(&o.targets, "targets", strings.Join(allTargets, ","), "comma-separated target keys to measure, in table order")
 	fs.DurationVar(&o.cfg.Settle, "settle", 10*time.Second, "wait after filling to a list size before reading the servers' steady memory")
 	fs.Var(&o.workloadArgs, "workloads-apiserver-arg", "extra workloads-apiserver flag, e.g. --workloads-apiserver-arg=--authorization-webhook-cache-authorized-ttl=1m (repeatable; named in the report)")
@@ -153,6 +155,67 @@ func run(ctx context.Context, o options) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 
+	var rounds [][]benchapi.Result
+	var memory []benchapi.MemoryReading
+	var kubeVersion string
+	began := time.Now()
+	for i := range o.rounds {
+		logger.Info("Starting a round on a fresh cluster", "round", i+1, "of", o.rounds)
+		results, mem, version, err := runRound(ctx, o, root, keys, editorNamespaces)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", i+1, err)
+		}
+		rounds = append(rounds, results)
+		memory, kubeVersion = mem, version
+		if o.rounds > 1 {
+			r := &benchapi.Report{Results: results, Memory: mem}
+			fmt.Printf("\nround %d of %d:\n", i+1, o.rounds)
+			if err := r.WriteText(os.Stdout); err != nil {
+				return err
+			}
+		}
+	}
+	took := time.Since(began)
+	results := benchapi.MedianResults(rounds)
+	aggregation := "one round"
+	if o.rounds > 1 {
+		aggregation = fmt.Sprintf("median of %d rounds, each on a fresh cluster (ops/s, p50, p99 and CPU per row are medians; memory from the last round)", o.rounds)
+	}
+
+	report := &benchapi.Report{
+		Title: "API benchmark: Deployments",
+		Notes: []string{
+			fmt.Sprintf("run %s, took %s; %s", began.UTC().Format(time.RFC3339), took.Round(time.Second), aggregation),
+			fmt.Sprintf("kube-apiserver %s, %d CPUs, %s", kubeVersion, runtime.NumCPU(), runtime.Version()),
+			fmt.Sprintf("ops=%d per target (create, get, update), list-ops=%d per size, concurrency=%d, warmup=%d, client QPS/burst %.0f/%d; JSON unless the target says protobuf",
+				o.cfg.Ops, o.cfg.ListOps, o.cfg.Concurrency, o.cfg.Warmup, o.qps, o.burst),
+			fmt.Sprintf("admin: the framework's system:masters client certificate; editor (-sa): a token of ServiceAccount %s/%s bound to the aggregated edit ClusterRole (apps, experimental) and a Role for the CRD in its namespace",
+				benchapi.IdentityNamespace, benchapi.IdentityServiceAccount),
+			fmt.Sprintf("extra flags: workloads-apiserver [%s], kube-apiserver [%s]", o.workloadArgs.String(), o.kubeArgs.String()),
+			"CPU: utime+stime from /proc/<pid>/stat of each server process before and after each row's operations (10 ms resolution; includes each process's background work during the row)",
+			"watch: time from a write's response (the creates and updates above) to its event at a separate watch connection; ops/s not applicable",
+			"list: whole namespace, no limit, time to the last byte of the response (JSON, or protobuf for -pb; gzip on the wire as client-go negotiates it; not decoded)",
+		},
+		Results: results,
+		Memory:  memory,
+	}
+	fmt.Println()
+	if err := report.WriteText(os.Stdout); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("creating the report directory: %w", err)
+	}
+	if err := os.WriteFile(out, []byte(report.Markdown()), 0o644); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	fmt.Printf("\nmarkdown report: %s\n", out)
+	return nil
+}
+
+// runRound starts a cluster, measures the targets once and stops it.
+func runRound(ctx context.Context, o options, root string, keys map[string]bool, editorNamespaces []string) (_ []benchapi.Result, _ []benchapi.MemoryReading, kubeVersion string, retErr error) {
+	logger := klog.FromContext(ctx)
 	// Only what serves requests runs: no controller, scheduler or kwok
 	// reacts to the objects, so the API path is all that is measured. With
 	// editor targets kube-controller-manager runs its clusterrole-aggregation
@@ -173,7 +236,7 @@ func run(ctx context.Context, o options) error {
 		logger.Info(fmt.Sprintf(format, args...))
 	}))
 	if err != nil {
-		return fmt.Errorf("starting the cluster: %w", err)
+		return nil, nil, "", fmt.Errorf("starting the cluster: %w", err)
 	}
 	defer func() {
 		if err := stopCluster(); err != nil {
@@ -186,15 +249,15 @@ func run(ctx context.Context, o options) error {
 		// The product's aggregated ClusterRoles add the experimental
 		// resources to edit, as an installation does.
 		if _, stderr, err := c.Kubectl("apply", "-f", filepath.Join(root, "artifacts", "deploy", "rbac-aggregate.yaml")); err != nil {
-			return fmt.Errorf("applying the aggregated ClusterRoles: %w: %s", err, stderr)
+			return nil, nil, "", fmt.Errorf("applying the aggregated ClusterRoles: %w: %s", err, stderr)
 		}
 		if editor, err = benchapi.SetupEditor(ctx, c.KubeClient(), c.RestConfig(), editorNamespaces); err != nil {
-			return err
+			return nil, nil, "", err
 		}
 	}
 	targets, err := buildTargets(c, editor, keys, benchapi.ClientOptions{QPS: float32(o.qps), Burst: o.burst, UserAgent: "apibench"})
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	var procs []benchapi.Process
 	for _, p := range []struct{ name, component string }{
@@ -209,60 +272,29 @@ func run(ctx context.Context, o options) error {
 	}
 	apiext, err := apiextensionsclient.NewForConfig(c.RestConfig())
 	if err != nil {
-		return fmt.Errorf("apiextensions client: %w", err)
+		return nil, nil, "", fmt.Errorf("apiextensions client: %w", err)
 	}
 	if err := benchapi.InstallCRD(ctx, apiext, time.Minute); err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	if err := benchapi.CreateNamespaces(ctx, c.KubeClient(), targets); err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	if err := benchapi.WaitServed(ctx, targets, time.Minute); err != nil {
-		return err
+		return nil, nil, "", err
 	}
 
-	kubeVersion := "unknown"
+	kubeVersion = "unknown"
 	if v, err := c.KubeClient().Discovery().ServerVersion(); err == nil {
 		kubeVersion = v.GitVersion
 	}
-	logger.Info("Running the API benchmark", "ops", o.cfg.Ops, "listOps", o.cfg.ListOps, "listSizes", sizes,
+	logger.Info("Running the API benchmark", "ops", o.cfg.Ops, "listOps", o.cfg.ListOps, "listSizes", o.cfg.ListSizes,
 		"concurrency", o.cfg.Concurrency, "warmup", o.cfg.Warmup)
-	began := time.Now()
 	results, memory, err := benchapi.Run(ctx, o.cfg, targets, procs)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
-	took := time.Since(began)
-
-	report := &benchapi.Report{
-		Title: "API benchmark: Deployments",
-		Notes: []string{
-			fmt.Sprintf("run %s, measurements took %s", began.UTC().Format(time.RFC3339), took.Round(time.Second)),
-			fmt.Sprintf("kube-apiserver %s, %d CPUs, %s", kubeVersion, runtime.NumCPU(), runtime.Version()),
-			fmt.Sprintf("ops=%d per target (create, get, update), list-ops=%d per size, concurrency=%d, warmup=%d, client QPS/burst %.0f/%d; JSON unless the target says protobuf",
-				o.cfg.Ops, o.cfg.ListOps, o.cfg.Concurrency, o.cfg.Warmup, o.qps, o.burst),
-			fmt.Sprintf("admin: the framework's system:masters client certificate; editor (-sa): a token of ServiceAccount %s/%s bound to edit and a Role for the CRD and experimental Deployments in its namespace",
-				benchapi.IdentityNamespace, benchapi.IdentityServiceAccount),
-			fmt.Sprintf("extra flags: workloads-apiserver [%s], kube-apiserver [%s]", o.workloadArgs.String(), o.kubeArgs.String()),
-			"CPU: utime+stime from /proc/<pid>/stat of each server process before and after each row's operations (all targets run one after another, so the other processes' background work lands in every row alike)",
-			"watch: time from a write's response (the creates and updates above) to its event at a separate watch connection; ops/s not applicable",
-			"list: whole namespace, no limit, time to the last byte of the JSON response (gzip on the wire as client-go negotiates it; not decoded)",
-		},
-		Results: results,
-		Memory:  memory,
-	}
-	fmt.Println()
-	if err := report.WriteText(os.Stdout); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return fmt.Errorf("creating the report directory: %w", err)
-	}
-	if err := os.WriteFile(out, []byte(report.Markdown()), 0o644); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
-	}
-	fmt.Printf("\nmarkdown report: %s\n", out)
-	return nil
+	return results, memory, kubeVersion, nil
 }
 
 func buildTargets(c *framework.Cluster, editor *rest.Config, keys map[string]bool, opts benchapi.ClientOptions) ([]*benchapi.Target, error) {
