@@ -238,6 +238,9 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 		add(t, OpWatch, Summarize(lat, 0))
 	}
 	stopWatches()
+	if err := readMemory("after create, get, update, watch"); err != nil {
+		return nil, nil, err
+	}
 
 	// list
 	for _, size := range cfg.ListSizes {
