@@ -55,9 +55,13 @@ type Result struct {
 	Key, Target string
 	Op          string
 	Stats
-	// ResponseBytes is the size of one response (uncompressed JSON), for
-	// lists; 0 when not recorded.
+	// ResponseBytes is the size of one response (uncompressed JSON or
+	// protobuf), for lists; 0 when not recorded.
 	ResponseBytes int64
+	// CPU is the CPU seconds each server process (ProcKubeAPIServer, ...)
+	// spent per 1000 operations of this row, read from /proc before and
+	// after it; nil when not measured (watch).
+	CPU map[string]float64
 }
 
 // Check is one goal with its outcome.
@@ -74,6 +78,8 @@ type Report struct {
 	// Notes are printed under the title (configuration of the run).
 	Notes   []string
 	Results []Result
+	// Memory are the API servers' memory readings of the run.
+	Memory []MemoryReading
 }
 
 func (r *Report) find(key, op string) (Result, bool) {
@@ -143,6 +149,16 @@ func (r *Report) WriteText(w io.Writer) error {
 			return err
 		}
 	}
+	for _, t := range r.extraTables() {
+		if _, err := fmt.Fprintf(w, "\n%s", t.text()); err != nil {
+			return err
+		}
+	}
+	if lines := append(r.extraKubeCPULines(), r.idleLines()...); len(lines) > 0 {
+		if _, err := fmt.Fprintf(w, "\n%s\n\n", strings.Join(lines, "\n")); err != nil {
+			return err
+		}
+	}
 	for _, c := range r.Checks() {
 		if _, err := fmt.Fprintln(w, c.line()); err != nil {
 			return err
@@ -178,6 +194,16 @@ func (r *Report) Markdown() string {
 		writeMarkdownRow(&b, rw.cells())
 	}
 	if lines := r.sizeLines(); len(lines) > 0 {
+		b.WriteString("\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	for _, t := range r.extraTables() {
+		b.WriteString("\n")
+		b.WriteString(t.markdown())
+	}
+	if lines := append(r.extraKubeCPULines(), r.idleLines()...); len(lines) > 0 {
 		b.WriteString("\n")
 		for _, l := range lines {
 			fmt.Fprintf(&b, "- %s\n", l)
@@ -262,7 +288,7 @@ func (r *Report) Checks() []Check {
 		}
 		out = append(out, chk)
 	}
-	return out
+	return append(out, r.issueChecks()...)
 }
 
 // sizeLines describes the response sizes recorded per operation, e.g.
@@ -341,3 +367,13 @@ func formatRate(r float64) string {
 }
 
 func formatRatio(r float64) string { return fmt.Sprintf("%.2fx", r) }
+
+// sizeName is a list size as ListOp names it: "1k", "5k", "1500".
+func sizeName(size int) string { return strings.TrimPrefix(ListOp(size), "list-") }
+
+// Suffixes of the variant targets' keys: "a-sa" is (a) as the non-admin
+// editor, "c-pb" is (c) speaking protobuf.
+const (
+	SuffixEditor   = "-sa"
+	SuffixProtobuf = "-pb"
+)

@@ -25,8 +25,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/klog/v2"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	Warmup int
 	// WatchTimeout bounds the wait for the last watch events.
 	WatchTimeout time.Duration
+	// Settle is how long to wait after filling all targets to a list size
+	// before reading the servers' steady memory.
+	Settle time.Duration
 }
 
 // Validate reports a configuration that cannot run.
@@ -78,22 +82,53 @@ func (c Config) Validate() error {
 // watch latency of those writes, then list at each size), running the
 // targets one after another within a phase so that all of them see the
 // cluster in the same state. It returns the results in table order: by
-// operation, then by target.
-func Run(ctx context.Context, cfg Config, targets []*Target) ([]Result, error) {
+// operation, then by target. The CPU time of procs is read before and after
+// every measured operation of every target (Result.CPU), and the memory of
+// the API servers at the start and after every fill.
+func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([]Result, []MemoryReading, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	logger := klog.FromContext(ctx)
 	var results []Result
+	var before cpuSample
+	var cpuErr error
+	startCPU := func() {
+		if len(procs) == 0 || cpuErr != nil {
+			return
+		}
+		before, cpuErr = sampleCPU(procs)
+	}
 	add := func(t *Target, op string, s Stats) {
-		results = append(results, Result{Key: t.Key, Target: t.Name, Op: op, Stats: s})
+		res := Result{Key: t.Key, Target: t.Name, Op: op, Stats: s}
+		if len(procs) > 0 && cpuErr == nil && op != OpWatch {
+			var after cpuSample
+			after, cpuErr = sampleCPU(procs)
+			res.CPU = perThousand(before, after, s.Count)
+		}
+		results = append(results, res)
 		logger.Info("Measured", "target", t.Key, "op", op, "count", s.Count,
-			"opsPerSec", fmt.Sprintf("%.1f", s.OpsPerSec), "p50", s.P50, "p99", s.P99)
+			"opsPerSec", fmt.Sprintf("%.1f", s.OpsPerSec), "p50", s.P50, "p99", s.P99, "cpuPer1000", res.CPU)
+	}
+	var memory []MemoryReading
+	readMemory := func(label string) error {
+		if len(procs) == 0 {
+			return nil
+		}
+		r, err := sampleMemory(label, procs)
+		if err != nil {
+			return err
+		}
+		memory = append(memory, r)
+		return nil
+	}
+	if err := readMemory("start"); err != nil {
+		return nil, nil, err
 	}
 
 	for _, t := range targets {
 		if err := warmup(ctx, cfg, t); err != nil {
-			return nil, fmt.Errorf("target %s: warm-up: %w", t.Key, err)
+			return nil, nil, fmt.Errorf("target %s: warm-up: %w", t.Key, err)
 		}
 	}
 
@@ -103,25 +138,28 @@ func Run(ctx context.Context, cfg Config, targets []*Target) ([]Result, error) {
 	for _, t := range targets {
 		rec, err := startWatch(watchCtx, t)
 		if err != nil {
-			return nil, fmt.Errorf("target %s: starting the watch: %w", t.Key, err)
+			return nil, nil, fmt.Errorf("target %s: starting the watch: %w", t.Key, err)
 		}
 		recorders[t.Key] = rec
 	}
 
 	// create
 	for _, t := range targets {
-		objs := make([]*unstructured.Unstructured, cfg.Ops)
+		objs := make([]runtime.Object, cfg.Ops)
 		for i := range objs {
 			obj, err := NewDeployment(t.APIVersion, t.Namespace, objectName("bench", i))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			objs[i] = obj
+			if objs[i], err = t.client.prepare(obj); err != nil {
+				return nil, nil, err
+			}
 		}
-		t.created = make([]*unstructured.Unstructured, cfg.Ops)
+		t.created = make([]runtime.Object, cfg.Ops)
 		rec := recorders[t.Key]
+		startCPU()
 		s, err := measure(ctx, cfg.Ops, cfg.Concurrency, func(ctx context.Context, i int) error {
-			out, err := t.resource().Create(ctx, objs[i], metav1.CreateOptions{})
+			out, err := t.client.create(ctx, objs[i])
 			if err != nil {
 				return err
 			}
@@ -130,7 +168,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target) ([]Result, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("target %s: create: %w", t.Key, err)
+			return nil, nil, fmt.Errorf("target %s: create: %w", t.Key, err)
 		}
 		t.present += cfg.Ops
 		add(t, OpCreate, s)
@@ -138,28 +176,43 @@ func Run(ctx context.Context, cfg Config, targets []*Target) ([]Result, error) {
 
 	// get
 	for _, t := range targets {
+		names := make([]string, len(t.created))
+		for i, o := range t.created {
+			m, err := meta.Accessor(o)
+			if err != nil {
+				return nil, nil, err
+			}
+			names[i] = m.GetName()
+		}
+		startCPU()
 		s, err := measure(ctx, cfg.Ops, cfg.Concurrency, func(ctx context.Context, i int) error {
-			_, err := t.resource().Get(ctx, t.created[i].GetName(), metav1.GetOptions{})
-			return err
+			return t.client.get(ctx, names[i])
 		})
 		if err != nil {
-			return nil, fmt.Errorf("target %s: get: %w", t.Key, err)
+			return nil, nil, fmt.Errorf("target %s: get: %w", t.Key, err)
 		}
 		add(t, OpGet, s)
 	}
 
 	// update
 	for _, t := range targets {
-		objs := make([]*unstructured.Unstructured, cfg.Ops)
+		objs := make([]runtime.Object, cfg.Ops)
 		for i, created := range t.created {
-			objs[i] = created.DeepCopy()
-			if err := MutateForUpdate(objs[i], 1); err != nil {
-				return nil, err
+			u, err := t.client.unstructured(created)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := MutateForUpdate(u, 1); err != nil {
+				return nil, nil, err
+			}
+			if objs[i], err = t.client.prepare(u); err != nil {
+				return nil, nil, err
 			}
 		}
 		rec := recorders[t.Key]
+		startCPU()
 		s, err := measure(ctx, cfg.Ops, cfg.Concurrency, func(ctx context.Context, i int) error {
-			out, err := t.resource().Update(ctx, objs[i], metav1.UpdateOptions{})
+			out, err := t.client.update(ctx, objs[i])
 			if err != nil {
 				return err
 			}
@@ -167,7 +220,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target) ([]Result, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("target %s: update: %w", t.Key, err)
+			return nil, nil, fmt.Errorf("target %s: update: %w", t.Key, err)
 		}
 		add(t, OpUpdate, s)
 	}
@@ -176,38 +229,72 @@ func Run(ctx context.Context, cfg Config, targets []*Target) ([]Result, error) {
 	for _, t := range targets {
 		lat, missing, err := recorders[t.Key].latencies(ctx, cfg.WatchTimeout)
 		if err != nil {
-			return nil, fmt.Errorf("target %s: watch: %w", t.Key, err)
+			return nil, nil, fmt.Errorf("target %s: watch: %w", t.Key, err)
 		}
 		if missing > 0 {
-			return nil, fmt.Errorf("target %s: %d of %d writes never arrived as watch events within %s",
+			return nil, nil, fmt.Errorf("target %s: %d of %d writes never arrived as watch events within %s",
 				t.Key, missing, missing+len(lat), cfg.WatchTimeout)
 		}
 		add(t, OpWatch, Summarize(lat, 0))
 	}
 	stopWatches()
+	if err := readMemory("after create, get, update, watch"); err != nil {
+		return nil, nil, err
+	}
 
 	// list
 	for _, size := range cfg.ListSizes {
 		for _, t := range targets {
 			if err := fill(ctx, cfg, t, size); err != nil {
-				return nil, fmt.Errorf("target %s: filling to %d objects: %w", t.Key, size, err)
+				return nil, nil, fmt.Errorf("target %s: filling to %d objects: %w", t.Key, size, err)
+			}
+			if err := readMemory(fmt.Sprintf("(%s) filled to %s", t.Key, sizeName(size))); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(procs) > 0 {
+			idleBefore, err := sampleCPU(procs)
+			if err != nil {
+				return nil, nil, err
+			}
+			began := time.Now()
+			select {
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			case <-time.After(cfg.Settle):
+			}
+			idleAfter, err := sampleCPU(procs)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := readMemory(fmt.Sprintf("all filled to %s, %s later", sizeName(size), cfg.Settle)); err != nil {
+				return nil, nil, err
+			}
+			r := &memory[len(memory)-1]
+			r.CPURate = map[string]float64{}
+			for name, v := range idleAfter {
+				r.CPURate[name] = (v - idleBefore[name]) / time.Since(began).Seconds()
 			}
 		}
 		for _, t := range targets {
 			var bytes atomic.Int64
+			startCPU()
 			s, err := measure(ctx, cfg.ListOps, cfg.Concurrency, func(ctx context.Context, _ int) error {
 				n, err := t.listRaw(ctx)
 				bytes.Store(n)
 				return err
 			})
 			if err != nil {
-				return nil, fmt.Errorf("target %s: list: %w", t.Key, err)
+				return nil, nil, fmt.Errorf("target %s: list: %w", t.Key, err)
 			}
 			add(t, ListOp(size), s)
 			results[len(results)-1].ResponseBytes = bytes.Load()
 		}
 	}
-	return results, nil
+	if cpuErr != nil {
+		return nil, nil, cpuErr
+	}
+	return results, memory, nil
 }
 
 func objectName(prefix string, i int) string { return fmt.Sprintf("%s-%05d", prefix, i) }
@@ -217,20 +304,24 @@ func warmup(ctx context.Context, cfg Config, t *Target) error {
 		return nil
 	}
 	_, err := measure(ctx, cfg.Warmup, cfg.Concurrency, func(ctx context.Context, i int) error {
-		obj, err := NewDeployment(t.APIVersion, t.Namespace, objectName("warmup", i))
+		u, err := NewDeployment(t.APIVersion, t.Namespace, objectName("warmup", i))
 		if err != nil {
 			return err
 		}
-		if _, err := t.resource().Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+		obj, err := t.client.prepare(u)
+		if err != nil {
 			return err
 		}
-		if _, err := t.resource().Get(ctx, obj.GetName(), metav1.GetOptions{}); err != nil {
+		if _, err := t.client.create(ctx, obj); err != nil {
+			return err
+		}
+		if err := t.client.get(ctx, u.GetName()); err != nil {
 			return err
 		}
 		if _, err := t.listRaw(ctx); err != nil {
 			return err
 		}
-		return t.resource().Delete(ctx, obj.GetName(), metav1.DeleteOptions{})
+		return t.client.delete(ctx, u.GetName())
 	})
 	return err
 }
@@ -242,11 +333,15 @@ func fill(ctx context.Context, cfg Config, t *Target, size int) error {
 		start := t.present
 		began := time.Now()
 		_, err := measure(ctx, n, cfg.Concurrency, func(ctx context.Context, i int) error {
-			obj, err := NewDeployment(t.APIVersion, t.Namespace, objectName("fill", start+i))
+			u, err := NewDeployment(t.APIVersion, t.Namespace, objectName("fill", start+i))
 			if err != nil {
 				return err
 			}
-			_, err = t.resource().Create(ctx, obj, metav1.CreateOptions{})
+			obj, err := t.client.prepare(u)
+			if err != nil {
+				return err
+			}
+			_, err = t.client.create(ctx, obj)
 			return err
 		})
 		if err != nil {
@@ -255,12 +350,12 @@ func fill(ctx context.Context, cfg Config, t *Target, size int) error {
 		t.present = size
 		klog.FromContext(ctx).V(2).Info("Filled", "target", t.Key, "objects", size, "created", n, "took", time.Since(began))
 	}
-	list, err := t.resource().List(ctx, metav1.ListOptions{})
+	n, _, err := t.client.list(ctx, metav1.ListOptions{})
 	if err != nil {
 		return err
 	}
-	if len(list.Items) != size {
-		return fmt.Errorf("namespace %s holds %d objects, want %d", t.Namespace, len(list.Items), size)
+	if n != size {
+		return fmt.Errorf("namespace %s holds %d objects, want %d", t.Namespace, n, size)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ package api
 import (
 	"math"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -67,4 +68,58 @@ func Summarize(latencies []time.Duration, wall time.Duration) Stats {
 		s.OpsPerSec = float64(len(sorted)) / wall.Seconds()
 	}
 	return s
+}
+
+// MedianResults combines the results of several rounds of the same run
+// (same targets and operations in the same order): each row takes the
+// median of the rounds' ops/s, p50, p99 and per-process CPU, the count of
+// the first round and the largest response size. With one round it returns
+// that round.
+func MedianResults(rounds [][]Result) []Result {
+	if len(rounds) == 0 {
+		return nil
+	}
+	if len(rounds) == 1 {
+		return rounds[0]
+	}
+	out := make([]Result, 0, len(rounds[0]))
+	for i, first := range rounds[0] {
+		var rows []Result
+		for _, r := range rounds {
+			if i < len(r) && r[i].Key == first.Key && r[i].Op == first.Op {
+				rows = append(rows, r[i])
+			}
+		}
+		m := first
+		m.OpsPerSec = medianOf(rows, func(r Result) float64 { return r.OpsPerSec })
+		m.P50 = time.Duration(medianOf(rows, func(r Result) float64 { return float64(r.P50) }))
+		m.P99 = time.Duration(medianOf(rows, func(r Result) float64 { return float64(r.P99) }))
+		for _, r := range rows {
+			m.ResponseBytes = max(m.ResponseBytes, r.ResponseBytes)
+		}
+		if first.CPU != nil {
+			m.CPU = map[string]float64{}
+			for proc := range first.CPU {
+				m.CPU[proc] = medianOf(rows, func(r Result) float64 { return r.CPU[proc] })
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func medianOf(rows []Result, f func(Result) float64) float64 {
+	v := make([]float64, len(rows))
+	for i, r := range rows {
+		v[i] = f(r)
+	}
+	sort.Float64s(v)
+	n := len(v)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }

@@ -95,3 +95,18 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianResults(t *testing.T) {
+	row := func(ops float64, p50 time.Duration, cpu float64) []Result {
+		return []Result{{Key: KeyNative, Op: OpCreate, Stats: Stats{Count: 10, OpsPerSec: ops, P50: p50, P99: 2 * p50},
+			CPU: map[string]float64{ProcKubeAPIServer: cpu}}}
+	}
+	got := MedianResults([][]Result{row(100, 3*time.Millisecond, 5), row(300, time.Millisecond, 1), row(200, 2*time.Millisecond, 9)})
+	if len(got) != 1 {
+		t.Fatalf("got %d rows", len(got))
+	}
+	m := got[0]
+	if m.OpsPerSec != 200 || m.P50 != 2*time.Millisecond || m.P99 != 4*time.Millisecond || m.CPU[ProcKubeAPIServer] != 5 {
+		t.Errorf("median = %+v", m)
+	}
+}

@@ -26,10 +26,14 @@ import (
 	"path"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 )
 
 // ClientOptions are the client settings every target uses alike.
@@ -40,12 +44,20 @@ type ClientOptions struct {
 	Burst int
 	// UserAgent prefixes the user agent of every client ("<agent>/<key>").
 	UserAgent string
+	// Protobuf makes the target's clients typed clients that send and
+	// accept application/vnd.kubernetes.protobuf (apps/v1 and
+	// experimental/v1alpha1 only: CRDs serve no protobuf); lists then read
+	// the protobuf response. Otherwise the dynamic client speaks JSON.
+	Protobuf bool
 }
 
 // Target is one way of serving Deployments, with the clients that talk to it.
 type Target struct {
-	// Key is the short key ("a" .. "d"), Name a description for the table.
+	// Key is the short key ("a" .. "d", with "-sa" for the non-admin and
+	// "-pb" for the protobuf variants), Name a description for the table.
 	Key, Name string
+	// Encoding is "json" or "protobuf".
+	Encoding string
 	// GVR is the resource, APIVersion the objects' apiVersion, Namespace where
 	// the target's objects live.
 	GVR        schema.GroupVersionResource
@@ -54,15 +66,16 @@ type Target struct {
 
 	// client performs the measured requests; watcher holds the watch on a
 	// connection of its own, so events never wait behind requests.
-	client  dynamic.Interface
-	watcher dynamic.Interface
+	client  objectClient
+	watcher objectClient
 	// http and listURL serve the list measurement, which reads the raw
-	// response over client's connection.
+	// response over client's connection; accept is its Accept header.
 	http    *http.Client
 	listURL string
+	accept  string
 
 	// State of a run.
-	created []*unstructured.Unstructured
+	created []runtime.Object
 	present int
 }
 
@@ -75,20 +88,28 @@ func NewTarget(key, name string, cfg *rest.Config, gvr schema.GroupVersionResour
 	if gvr.Group != "" {
 		apiVersion = gvr.Group + "/" + gvr.Version
 	}
-	t := &Target{Key: key, Name: name, GVR: gvr, APIVersion: apiVersion, Namespace: namespace}
+	t := &Target{Key: key, Name: name, GVR: gvr, APIVersion: apiVersion, Namespace: namespace,
+		Encoding: "json", accept: "application/json"}
+	if opts.Protobuf {
+		t.Encoding, t.accept = "protobuf", runtime.ContentTypeProtobuf
+	}
 
 	clientCfg := tuneConfig(cfg, opts, key)
 	httpClient, err := rest.HTTPClientFor(clientCfg)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: HTTP client: %w", key, err)
 	}
-	if t.client, err = dynamic.NewForConfigAndClient(clientCfg, httpClient); err != nil {
-		return nil, fmt.Errorf("target %s: dynamic client: %w", key, err)
+	if t.client, err = newObjectClient(clientCfg, httpClient, gvr, namespace, opts.Protobuf); err != nil {
+		return nil, fmt.Errorf("target %s: client: %w", key, err)
 	}
 	t.http = httpClient
 
 	watchCfg := tuneConfig(cfg, opts, key+"-watch")
-	if t.watcher, err = dynamic.NewForConfig(watchCfg); err != nil {
+	watchHTTP, err := rest.HTTPClientFor(watchCfg)
+	if err != nil {
+		return nil, fmt.Errorf("target %s: watch HTTP client: %w", key, err)
+	}
+	if t.watcher, err = newObjectClient(watchCfg, watchHTTP, gvr, namespace, opts.Protobuf); err != nil {
 		return nil, fmt.Errorf("target %s: watch client: %w", key, err)
 	}
 
@@ -105,35 +126,56 @@ func NewTarget(key, name string, cfg *rest.Config, gvr schema.GroupVersionResour
 	return t, nil
 }
 
+func newObjectClient(cfg *rest.Config, hc *http.Client, gvr schema.GroupVersionResource, ns string, typed bool) (objectClient, error) {
+	if !typed {
+		c, err := dynamic.NewForConfigAndClient(cfg, hc)
+		if err != nil {
+			return nil, err
+		}
+		return newDynamicClient(c, gvr, ns), nil
+	}
+	switch gvr.Group {
+	case "apps":
+		c, err := kubernetes.NewForConfigAndClient(cfg, hc)
+		if err != nil {
+			return nil, err
+		}
+		return &appsClient{c: c, ns: ns}, nil
+	case v1alpha1.SchemeGroupVersion.Group:
+		c, err := clientset.NewForConfigAndClient(cfg, hc)
+		if err != nil {
+			return nil, err
+		}
+		return &experimentalClient{c: c, ns: ns, apiVersion: v1alpha1.SchemeGroupVersion.String()}, nil
+	}
+	return nil, fmt.Errorf("no typed (protobuf) client for %s", gvr)
+}
+
 func tuneConfig(in *rest.Config, opts ClientOptions, agent string) *rest.Config {
 	cfg := rest.CopyConfig(in)
 	cfg.QPS, cfg.Burst = opts.QPS, opts.Burst
-	// JSON everywhere, so every target is measured the same way: the
-	// dynamic client speaks JSON and CRDs serve no protobuf.
+	// JSON unless the target is a protobuf variant: the dynamic client
+	// speaks JSON and CRDs serve no protobuf.
 	cfg.ContentType = "application/json"
 	cfg.AcceptContentTypes = "application/json"
+	if opts.Protobuf {
+		cfg.ContentType = runtime.ContentTypeProtobuf
+		cfg.AcceptContentTypes = runtime.ContentTypeProtobuf
+	}
 	cfg.UserAgent = opts.UserAgent + "/" + agent
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	cfg.Dial = dialer.DialContext
 	return cfg
 }
 
-func (t *Target) resource() dynamic.ResourceInterface {
-	return t.client.Resource(t.GVR).Namespace(t.Namespace)
-}
-
-func (t *Target) watchResource() dynamic.ResourceInterface {
-	return t.watcher.Resource(t.GVR).Namespace(t.Namespace)
-}
-
-// listRaw lists the target's namespace and reads the whole JSON response
+// listRaw lists the target's namespace and reads the whole response
 // without decoding it, returning its size.
 func (t *Target) listRaw(ctx context.Context) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.listURL, nil)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", t.accept)
 	resp, err := t.http.Do(req)
 	if err != nil {
 		return 0, err

@@ -23,8 +23,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
 )
@@ -47,13 +48,12 @@ func eventKey(name, rv string) string { return name + "@" + rv }
 // from there until ctx ends, re-establishing the watch if the server closes
 // it.
 func startWatch(ctx context.Context, t *Target) (*watchRecorder, error) {
-	list, err := t.watchResource().List(ctx, metav1.ListOptions{Limit: 1})
+	_, rv, err := t.watcher.list(ctx, metav1.ListOptions{Limit: 1})
 	if err != nil {
 		return nil, err
 	}
 	w := &watchRecorder{target: t.Key, writes: map[string]time.Time{}, arrivals: map[string]time.Time{}}
-	rv := list.GetResourceVersion()
-	first, err := t.watchResource().Watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
+	first, err := t.watcher.watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (w *watchRecorder) run(ctx context.Context, t *Target, wi watch.Interface, 
 		}
 		logger.V(2).Info("Watch closed by the server, re-establishing", "resourceVersion", rv)
 		var err error
-		wi, err = t.watchResource().Watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
+		wi, err = t.watcher.watch(ctx, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
 		if err != nil {
 			if ctx.Err() == nil {
 				w.fail(fmt.Errorf("re-establishing the watch at resourceVersion %s: %w", rv, err))
@@ -98,8 +98,8 @@ func (w *watchRecorder) consume(ctx context.Context, wi watch.Interface, rv stri
 			now := time.Now()
 			switch ev.Type {
 			case watch.Added, watch.Modified, watch.Deleted, watch.Bookmark:
-				obj, ok := ev.Object.(*unstructured.Unstructured)
-				if !ok {
+				obj, err := meta.Accessor(ev.Object)
+				if err != nil {
 					continue
 				}
 				rv = obj.GetResourceVersion()
@@ -131,7 +131,12 @@ func (w *watchRecorder) failed() bool {
 }
 
 // wrote records that a write's response carrying obj arrived at at.
-func (w *watchRecorder) wrote(obj *unstructured.Unstructured, at time.Time) {
+func (w *watchRecorder) wrote(out runtime.Object, at time.Time) {
+	obj, err := meta.Accessor(out)
+	if err != nil {
+		w.fail(err)
+		return
+	}
 	w.mu.Lock()
 	w.writes[eventKey(obj.GetName(), obj.GetResourceVersion())] = at
 	w.mu.Unlock()

@@ -547,6 +547,22 @@ func (c *Cluster) Running(component string) bool {
 	return p != nil && p.running()
 }
 
+// PID returns the process id of a running component (see the Component
+// constants), e.g. to read its CPU time and memory from /proc; false when it
+// is not running.
+func (c *Cluster) PID(component string) (int, bool) {
+	p := c.process(component)
+	if p == nil || !p.running() {
+		return 0, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0, false
+	}
+	return p.cmd.Process.Pid, true
+}
+
 // KubectlPath is the kubectl built from the pinned Kubernetes release.
 func (c *Cluster) KubectlPath() string { return filepath.Join(c.BinDir, "kubectl") }
 

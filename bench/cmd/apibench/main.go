@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +55,24 @@ type options struct {
 	keepRunDir   bool
 	timeout      time.Duration
 	startTimeout time.Duration
+	targets      string
+	rounds       int
+	workloadArgs stringList
+	kubeArgs     stringList
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, " ") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// allTargets are the target keys in table order.
+var allTargets = []string{
+	benchapi.KeyNative, benchapi.KeyNative + benchapi.SuffixEditor, benchapi.KeyNative + benchapi.SuffixProtobuf,
+	benchapi.KeyCRD, benchapi.KeyCRD + benchapi.SuffixEditor,
+	benchapi.KeyAggregated, benchapi.KeyAggregated + benchapi.SuffixEditor, benchapi.KeyAggregated + benchapi.SuffixProtobuf,
+	benchapi.KeyDirect,
 }
 
 func main() {
@@ -72,6 +91,11 @@ func main() {
 	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs) after the run")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 0, "bound on each wait while the cluster starts (0: the framework's default)")
+	fs.IntVar(&o.rounds, "rounds", 1, "rounds, each on a fresh cluster; the report shows the median of every figure")
+	fs.StringVar(&o.targets, "targets", strings.Join(allTargets, ","), "comma-separated target keys to measure, in table order")
+	fs.DurationVar(&o.cfg.Settle, "settle", 10*time.Second, "wait after filling to a list size before reading the servers' steady memory")
+	fs.Var(&o.workloadArgs, "workloads-apiserver-arg", "extra workloads-apiserver flag, e.g. --workloads-apiserver-arg=--authorization-webhook-cache-authorized-ttl=1m (repeatable; named in the report)")
+	fs.Var(&o.kubeArgs, "kube-apiserver-arg", "extra kube-apiserver flag (repeatable; named in the report)")
 	klog.InitFlags(fs)
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -110,73 +134,70 @@ func run(ctx context.Context, o options) error {
 		out = filepath.Join(root, out)
 	}
 
+	keys := map[string]bool{}
+	for _, k := range strings.Split(o.targets, ",") {
+		k = strings.TrimSpace(k)
+		if k == "" {
+			continue
+		}
+		if !slices.Contains(allTargets, k) {
+			return fmt.Errorf("--targets: unknown target %q (known: %s)", k, strings.Join(allTargets, ","))
+		}
+		keys[k] = true
+	}
+	var editorNamespaces []string
+	for _, k := range allTargets {
+		if keys[k] && strings.HasSuffix(k, benchapi.SuffixEditor) {
+			editorNamespaces = append(editorNamespaces, "bench-"+k)
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 
-	// Only what serves requests runs: no controller, scheduler or kwok
-	// reacts to the objects, so the API path is all that is measured.
-	c, stopCluster, err := framework.Start(ctx, framework.Options{
-		RunDir:                   o.runDir,
-		KeepRunDir:               o.keepRunDir,
-		StartTimeout:             o.startTimeout,
-		WorkloadsAPIServer:       true,
-		DisableControllerManager: true,
-		DisableScheduler:         true,
-		DisableKwok:              true,
-	}, framework.LoggerFunc(func(format string, args ...any) {
-		logger.Info(fmt.Sprintf(format, args...))
-	}))
-	if err != nil {
-		return fmt.Errorf("starting the cluster: %w", err)
-	}
-	defer func() {
-		if err := stopCluster(); err != nil {
-			logger.Error(err, "Stopping the cluster")
-		}
-	}()
-
-	targets, err := buildTargets(c, benchapi.ClientOptions{QPS: float32(o.qps), Burst: o.burst, UserAgent: "apibench"})
-	if err != nil {
-		return err
-	}
-	apiext, err := apiextensionsclient.NewForConfig(c.RestConfig())
-	if err != nil {
-		return fmt.Errorf("apiextensions client: %w", err)
-	}
-	if err := benchapi.InstallCRD(ctx, apiext, time.Minute); err != nil {
-		return err
-	}
-	if err := benchapi.CreateNamespaces(ctx, c.KubeClient(), targets); err != nil {
-		return err
-	}
-	if err := benchapi.WaitServed(ctx, targets, time.Minute); err != nil {
-		return err
-	}
-
-	kubeVersion := "unknown"
-	if v, err := c.KubeClient().Discovery().ServerVersion(); err == nil {
-		kubeVersion = v.GitVersion
-	}
-	logger.Info("Running the API benchmark", "ops", o.cfg.Ops, "listOps", o.cfg.ListOps, "listSizes", sizes,
-		"concurrency", o.cfg.Concurrency, "warmup", o.cfg.Warmup)
+	var rounds [][]benchapi.Result
+	var memory []benchapi.MemoryReading
+	var kubeVersion string
 	began := time.Now()
-	results, err := benchapi.Run(ctx, o.cfg, targets)
-	if err != nil {
-		return err
+	for i := range o.rounds {
+		logger.Info("Starting a round on a fresh cluster", "round", i+1, "of", o.rounds)
+		results, mem, version, err := runRound(ctx, o, root, keys, editorNamespaces)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", i+1, err)
+		}
+		rounds = append(rounds, results)
+		memory, kubeVersion = mem, version
+		if o.rounds > 1 {
+			r := &benchapi.Report{Results: results, Memory: mem}
+			fmt.Printf("\nround %d of %d:\n", i+1, o.rounds)
+			if err := r.WriteText(os.Stdout); err != nil {
+				return err
+			}
+		}
 	}
 	took := time.Since(began)
+	results := benchapi.MedianResults(rounds)
+	aggregation := "one round"
+	if o.rounds > 1 {
+		aggregation = fmt.Sprintf("median of %d rounds, each on a fresh cluster (ops/s, p50, p99 and CPU per row are medians; memory from the last round)", o.rounds)
+	}
 
 	report := &benchapi.Report{
 		Title: "API benchmark: Deployments",
 		Notes: []string{
-			fmt.Sprintf("run %s, measurements took %s", began.UTC().Format(time.RFC3339), took.Round(time.Second)),
+			fmt.Sprintf("run %s, took %s; %s", began.UTC().Format(time.RFC3339), took.Round(time.Second), aggregation),
 			fmt.Sprintf("kube-apiserver %s, %d CPUs, %s", kubeVersion, runtime.NumCPU(), runtime.Version()),
-			fmt.Sprintf("ops=%d per target (create, get, update), list-ops=%d per size, concurrency=%d, warmup=%d, client QPS/burst %.0f/%d, JSON",
+			fmt.Sprintf("ops=%d per target (create, get, update), list-ops=%d per size, concurrency=%d, warmup=%d, client QPS/burst %.0f/%d; JSON unless the target says protobuf",
 				o.cfg.Ops, o.cfg.ListOps, o.cfg.Concurrency, o.cfg.Warmup, o.qps, o.burst),
+			fmt.Sprintf("admin: the framework's system:masters client certificate; editor (-sa): a token of ServiceAccount %s/%s bound to the aggregated edit ClusterRole (apps, experimental) and a Role for the CRD in its namespace",
+				benchapi.IdentityNamespace, benchapi.IdentityServiceAccount),
+			fmt.Sprintf("extra flags: workloads-apiserver [%s], kube-apiserver [%s]", o.workloadArgs.String(), o.kubeArgs.String()),
+			"CPU: utime+stime from /proc/<pid>/stat of each server process before and after each row's operations (10 ms resolution; includes each process's background work during the row)",
 			"watch: time from a write's response (the creates and updates above) to its event at a separate watch connection; ops/s not applicable",
-			"list: whole namespace, no limit, time to the last byte of the JSON response (gzip on the wire as client-go negotiates it; not decoded)",
+			"list: whole namespace, no limit, time to the last byte of the response (JSON, or protobuf for -pb; gzip on the wire as client-go negotiates it; not decoded)",
 		},
 		Results: results,
+		Memory:  memory,
 	}
 	fmt.Println()
 	if err := report.WriteText(os.Stdout); err != nil {
@@ -192,7 +213,91 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-func buildTargets(c *framework.Cluster, opts benchapi.ClientOptions) ([]*benchapi.Target, error) {
+// runRound starts a cluster, measures the targets once and stops it.
+func runRound(ctx context.Context, o options, root string, keys map[string]bool, editorNamespaces []string) (_ []benchapi.Result, _ []benchapi.MemoryReading, kubeVersion string, retErr error) {
+	logger := klog.FromContext(ctx)
+	// Only what serves requests runs: no controller, scheduler or kwok
+	// reacts to the objects, so the API path is all that is measured. With
+	// editor targets kube-controller-manager runs its clusterrole-aggregation
+	// controller, which fills the aggregated edit ClusterRole, and the
+	// serviceaccount controller the framework waits for.
+	c, stopCluster, err := framework.Start(ctx, framework.Options{
+		RunDir:                   o.runDir,
+		KeepRunDir:               o.keepRunDir,
+		StartTimeout:             o.startTimeout,
+		WorkloadsAPIServer:       true,
+		DisableControllerManager: len(editorNamespaces) == 0,
+		Controllers:              []string{"clusterrole-aggregation", "serviceaccount"},
+		DisableScheduler:         true,
+		DisableKwok:              true,
+		WorkloadsAPIServerArgs:   o.workloadArgs,
+		KubeAPIServerArgs:        o.kubeArgs,
+	}, framework.LoggerFunc(func(format string, args ...any) {
+		logger.Info(fmt.Sprintf(format, args...))
+	}))
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("starting the cluster: %w", err)
+	}
+	defer func() {
+		if err := stopCluster(); err != nil {
+			logger.Error(err, "Stopping the cluster")
+		}
+	}()
+
+	var editor *rest.Config
+	if len(editorNamespaces) > 0 {
+		// The product's aggregated ClusterRoles add the experimental
+		// resources to edit, as an installation does.
+		if _, stderr, err := c.Kubectl("apply", "-f", filepath.Join(root, "artifacts", "deploy", "rbac-aggregate.yaml")); err != nil {
+			return nil, nil, "", fmt.Errorf("applying the aggregated ClusterRoles: %w: %s", err, stderr)
+		}
+		if editor, err = benchapi.SetupEditor(ctx, c.KubeClient(), c.RestConfig(), editorNamespaces); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	targets, err := buildTargets(c, editor, keys, benchapi.ClientOptions{QPS: float32(o.qps), Burst: o.burst, UserAgent: "apibench"})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	var procs []benchapi.Process
+	for _, p := range []struct{ name, component string }{
+		{benchapi.ProcKubeAPIServer, framework.ComponentKubeAPIServer},
+		{benchapi.ProcEtcd, framework.ComponentEtcd},
+		{benchapi.ProcWorkloadsAPIServer, framework.ComponentWorkloadsAPIServer},
+		{benchapi.ProcWorkloadsEtcd, framework.ComponentWorkloadsEtcd},
+	} {
+		if pid, ok := c.PID(p.component); ok {
+			procs = append(procs, benchapi.Process{Name: p.name, PID: pid})
+		}
+	}
+	apiext, err := apiextensionsclient.NewForConfig(c.RestConfig())
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("apiextensions client: %w", err)
+	}
+	if err := benchapi.InstallCRD(ctx, apiext, time.Minute); err != nil {
+		return nil, nil, "", err
+	}
+	if err := benchapi.CreateNamespaces(ctx, c.KubeClient(), targets); err != nil {
+		return nil, nil, "", err
+	}
+	if err := benchapi.WaitServed(ctx, targets, time.Minute); err != nil {
+		return nil, nil, "", err
+	}
+
+	kubeVersion = "unknown"
+	if v, err := c.KubeClient().Discovery().ServerVersion(); err == nil {
+		kubeVersion = v.GitVersion
+	}
+	logger.Info("Running the API benchmark", "ops", o.cfg.Ops, "listOps", o.cfg.ListOps, "listSizes", o.cfg.ListSizes,
+		"concurrency", o.cfg.Concurrency, "warmup", o.cfg.Warmup)
+	results, memory, err := benchapi.Run(ctx, o.cfg, targets, procs)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return results, memory, kubeVersion, nil
+}
+
+func buildTargets(c *framework.Cluster, editor *rest.Config, keys map[string]bool, opts benchapi.ClientOptions) ([]*benchapi.Target, error) {
 	kube := c.RestConfig()
 	// Straight to workloads-apiserver: the admin client certificate (it
 	// trusts the cluster CA through kube-system/extension-apiserver-authentication)
@@ -206,22 +311,34 @@ func buildTargets(c *framework.Cluster, opts benchapi.ClientOptions) ([]*benchap
 		},
 	}
 	experimental := schema.GroupVersionResource{Group: framework.WorkloadsGroup, Version: framework.WorkloadsVersion, Resource: "deployments"}
+	apps := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	crd := schema.GroupVersionResource{Group: benchapi.CRDGroup, Version: benchapi.CRDVersion, Resource: "deployments"}
+	const sa, pb = benchapi.SuffixEditor, benchapi.SuffixProtobuf
 	specs := []struct {
 		key, name string
 		cfg       *rest.Config
 		gvr       schema.GroupVersionResource
+		protobuf  bool
 	}{
-		{benchapi.KeyNative, "apps/v1 (kube-apiserver)", kube,
-			schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}},
-		{benchapi.KeyCRD, "CRD (kube-apiserver)", kube,
-			schema.GroupVersionResource{Group: benchapi.CRDGroup, Version: benchapi.CRDVersion, Resource: "deployments"}},
-		{benchapi.KeyAggregated, "experimental/v1alpha1 (aggregated)", kube, experimental},
-		{benchapi.KeyDirect, "experimental/v1alpha1 (direct)", direct, experimental},
+		{benchapi.KeyNative, "apps/v1 (kube-apiserver)", kube, apps, false},
+		{benchapi.KeyNative + sa, "apps/v1, editor", editor, apps, false},
+		{benchapi.KeyNative + pb, "apps/v1, protobuf", kube, apps, true},
+		{benchapi.KeyCRD, "CRD (kube-apiserver)", kube, crd, false},
+		{benchapi.KeyCRD + sa, "CRD, editor", editor, crd, false},
+		{benchapi.KeyAggregated, "experimental/v1alpha1 (aggregated)", kube, experimental, false},
+		{benchapi.KeyAggregated + sa, "experimental aggregated, editor", editor, experimental, false},
+		{benchapi.KeyAggregated + pb, "experimental aggregated, protobuf", kube, experimental, true},
+		{benchapi.KeyDirect, "experimental/v1alpha1 (direct)", direct, experimental, false},
 	}
 	var targets []*benchapi.Target
 	var errs []error
 	for _, s := range specs {
-		t, err := benchapi.NewTarget(s.key, s.name, s.cfg, s.gvr, "bench-"+s.key, opts)
+		if !keys[s.key] {
+			continue
+		}
+		o := opts
+		o.Protobuf = s.protobuf
+		t, err := benchapi.NewTarget(s.key, s.name, s.cfg, s.gvr, "bench-"+s.key, o)
 		if err != nil {
 			errs = append(errs, err)
 			continue
