@@ -209,12 +209,15 @@ func (ss *secureServer) serveHTTP2(hs *http.Server, c *tls.Conn, h http.Handler)
 	})
 }
 
-// drain sends the first GOAWAY on every HTTP/2 connection.
+// drain sends the first GOAWAY on every HTTP/2 connection, once:
+// connections accepted afterwards get it in serveHTTP2.
 func (ss *secureServer) drain() {
 	ss.mu.Lock()
-	if ss.drained.IsZero() {
-		ss.drained = time.Now()
+	if !ss.drained.IsZero() {
+		ss.mu.Unlock()
+		return
 	}
+	ss.drained = time.Now()
 	conns := make([]*drainingConn, 0, len(ss.conns))
 	for dc := range ss.conns {
 		conns = append(conns, dc)
@@ -229,7 +232,8 @@ func (ss *secureServer) drain() {
 }
 
 // shutdown stops listening and ends the connections: HTTP/2 ones with the
-// final GOAWAY, at least http2DrainRoundTrip after the first.
+// final GOAWAY, at least http2DrainRoundTrip after the first (sent here if
+// the pre-shutdown hook has not sent it).
 func (ss *secureServer) shutdown(timeout time.Duration) {
 	ss.drain()
 	ss.mu.Lock()
