@@ -1223,3 +1223,63 @@ func TestFailedPlacementEvent(t *testing.T) {
 		t.Errorf("%d FailedPlacement events, want 1 (on the transition only)", n)
 	}
 }
+
+// lateEventIndexer delivers a watch event right after the controller lists
+// pods, as an informer may between a sync's list and its expectations check.
+type lateEventIndexer struct {
+	cache.Indexer
+	deliver func()
+}
+
+func (l *lateEventIndexer) ByIndex(index, key string) ([]any, error) {
+	objs, err := l.Indexer.ByIndex(index, key)
+	if deliver := l.deliver; deliver != nil && err == nil {
+		l.deliver = nil
+		deliver()
+	}
+	return objs, err
+}
+
+// A pod created by the previous sync whose add event arrives while a sync
+// lists pods must not be created again: that sync saw expectations pending
+// before it listed, so it only reports status.
+func TestNoDuplicateSurgePodWhenTheEventArrivesDuringTheList(t *testing.T) {
+	ds := newDS("agent")
+	ds.Spec.UpdateStrategy = rollingUpdate(0, 1)
+	oldHash := currentHash(ds)
+	nodes := []*corev1.Node{newNode("n0"), newNode("n1")}
+	var pods []*corev1.Pod
+	for _, n := range nodes {
+		pods = append(pods, newPod("old-"+n.Name, ds, n.Name, bound(n.Name), readyAt(now.Add(-time.Hour)), withHash(oldHash)))
+	}
+	f := newFixture(t, []*v1alpha1.DaemonSet{ds}, nodes, pods)
+	ds = f.updateTemplate(ds, "agent:2")
+	f.mustSync(ds)
+	if n := len(f.createdPods()); n != 1 {
+		t.Fatalf("created %d surge pods, want 1", n)
+	}
+	var surge *corev1.Pod
+	list, err := f.kube.CoreV1().Pods(ns).List(f.ctx, metav1.ListOptions{})
+	f.must(err)
+	for i := range list.Items {
+		if p := &list.Items[i]; p.Labels[revisionHashLabel] != oldHash {
+			surge = p
+		}
+	}
+	f.c.podIndexer = &lateEventIndexer{Indexer: f.podStore, deliver: func() {
+		f.must(f.podStore.Add(surge))
+		f.c.addPod(f.logger, surge)
+	}}
+	f.mustSync(ds)
+	if n := len(f.createdPods()); n != 0 {
+		t.Fatalf("created %d more pods from a list that lacked the surge pod", n)
+	}
+	if st := f.statusUpdates(); len(st) > 0 && st[len(st)-1].Status.ObservedGeneration == ds.Generation {
+		t.Errorf("status claims generation %d was processed from a stale list", ds.Generation)
+	}
+	// The next sync sees the surge pod and waits for it.
+	f.mustSync(ds)
+	if n := len(f.createdPods()); n != 0 {
+		t.Errorf("created %d pods while the surge pod is not available yet", n)
+	}
+}

@@ -77,6 +77,12 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("listing nodes: %w", err)
 	}
+	// Check expectations before listing pods: once they are satisfied, the
+	// cache holds every pod this controller created or deleted, so the list
+	// below is fresh enough to act on. Checked after the list, a watch event
+	// arriving in between would satisfy them while the list still lacks the
+	// pod, and the same pod would be created twice.
+	satisfied := c.expectations.SatisfiedExpectations(logger, key)
 	// Claim once per sync: every step below works on the same pods, so an
 	// orphan is adopted once, not once per step.
 	pods, err := c.daemonPods(ctx, ds, selector)
@@ -89,7 +95,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	hash := cur.Labels[revisionHashLabel]
 
-	if !c.expectations.SatisfiedExpectations(logger, key) {
+	if !satisfied {
 		// Earlier creations or deletions are not observed yet: report status
 		// only, without claiming this generation was processed.
 		return c.updateStatus(ctx, ds, pods, nodes, hash, false)
@@ -105,16 +111,18 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return statusErr
 }
 
-// manageAndUpdate places pods on nodes, then (once everything it did is
-// observed) advances the update strategy, then trims the history.
+// manageAndUpdate places pods on nodes or, when there was nothing to place,
+// advances the update strategy; then it trims the history.
 func (c *Controller) manageAndUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash, key string, old []*appsv1.ControllerRevision) error {
-	if err := c.manage(ctx, ds, pods, nodes, hash); err != nil {
+	acted, err := c.manage(ctx, ds, pods, nodes, hash)
+	if err != nil {
 		return err
 	}
 	// The update strategy acts only when manage had nothing to do, so the
-	// pods it looks at are still current.
-	if c.expectations.SatisfiedExpectations(klog.FromContext(ctx), key) &&
-		ds.Spec.UpdateStrategy.Type == v1alpha1.RollingUpdateDaemonSetStrategyType {
+	// pods it looks at are still current. (Whether manage's own writes are
+	// observed yet says nothing about pods: they were listed before those
+	// writes.) The events of manage's writes trigger the next sync.
+	if !acted && ds.Spec.UpdateStrategy.Type == v1alpha1.RollingUpdateDaemonSetStrategyType {
 		if err := c.rollingUpdate(ctx, ds, pods, nodes, hash); err != nil {
 			return err
 		}
@@ -168,7 +176,8 @@ func nodesToDaemonPods(logger klog.Logger, pods []*corev1.Pod) map[string][]*cor
 
 // manage creates the missing daemon pods and deletes those on nodes that are
 // no longer eligible, excess ones, and failed ones (with a per-node backoff).
-func (c *Controller) manage(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash string) error {
+// It reports whether it created or deleted anything.
+func (c *Controller) manage(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash string) (acted bool, err error) {
 	logger := klog.FromContext(ctx)
 	nodeToPods := nodesToDaemonPods(logger, pods)
 	p := newPlacement(ds)
@@ -185,7 +194,7 @@ func (c *Controller) manage(ctx context.Context, ds *v1alpha1.DaemonSet, pods []
 	// collector only removes pods bound to a missing node, so these are ours
 	// to delete.
 	toDelete = append(toDelete, unscheduledPodsWithoutNode(nodes, nodeToPods)...)
-	return c.syncNodes(ctx, ds, toDelete, createOn, hash)
+	return len(createOn) > 0 || len(toDelete) > 0, c.syncNodes(ctx, ds, toDelete, createOn, hash)
 }
 
 // podsShouldBeOnNode decides, for one node, whether a daemon pod must be
