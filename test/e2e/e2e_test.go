@@ -86,6 +86,7 @@ func TestAggregatedAPI(t *testing.T) {
 	t.Run("kubectl verbs on every kind", func(t *testing.T) { testKubectlVerbs(t, c) })
 	t.Run("server-side apply conflict", func(t *testing.T) { testServerSideApplyConflict(t, c) })
 	t.Run("security", func(t *testing.T) { testSecurity(t, c) })
+	t.Run("authorization matrix", func(t *testing.T) { testAuthorizationMatrix(t, c) })
 	t.Run("validating admission policy", func(t *testing.T) { testValidatingAdmissionPolicy(t, c, client) })
 	t.Run("protobuf", func(t *testing.T) { testProtobuf(t, c) })
 	t.Run("durability", func(t *testing.T) { testDurability(t, c, client) })

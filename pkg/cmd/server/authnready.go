@@ -118,13 +118,18 @@ func withPatchType(handler http.Handler) http.Handler {
 
 // buildHandlerChain returns k8s.io/apiserver's handler chain, wrapped so
 // that no request is wrongly forbidden before authentication is ready
-// (when ready is set) and patch errors can name the patch type.
-func buildHandlerChain(ready authenticationReadyChecker) func(http.Handler, *genericapiserver.Config) http.Handler {
+// (when ready is set), patch errors can name the patch type, and (with
+// markFrontProxy) authentication can tell authorization which requests the
+// front proxy identified.
+func buildHandlerChain(ready authenticationReadyChecker, markFrontProxy bool) func(http.Handler, *genericapiserver.Config) http.Handler {
 	return func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		handler := genericapiserver.DefaultBuildHandlerChain(apiHandler, c)
 		handler = withPatchType(handler)
 		if ready != nil {
 			handler = withAuthenticationReady(handler, c.Authentication.Authenticator, ready, c.Serializer)
+		}
+		if markFrontProxy {
+			handler = withFrontProxyMark(handler)
 		}
 		return handler
 	}

@@ -106,6 +106,9 @@ type Options struct {
 	EtcdDataDir string
 	// AlternateDNS are extra names for the self-signed serving certificate.
 	AlternateDNS []string
+	// AuthorizationTrustFrontProxy answers resource requests kube-apiserver
+	// authorized before proxying them without a SubjectAccessReview.
+	AuthorizationTrustFrontProxy bool
 
 	StdOut io.Writer
 	StdErr io.Writer
@@ -126,6 +129,8 @@ func NewOptions(out, errOut io.Writer) *Options {
 		ComponentGlobalsRegistry: compatibility.DefaultComponentGlobalsRegistry,
 		StdOut:                   out,
 		StdErr:                   errOut,
+
+		AuthorizationTrustFrontProxy: true,
 	}
 	o.ServerRun.ComponentGlobalsRegistry = o.ComponentGlobalsRegistry
 	o.ServerRun.ShutdownDelayDuration = DefaultShutdownDelay
@@ -163,7 +168,15 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"Extra DNS names for the self-signed serving certificate generated when no --tls-cert-file is given.")
 
 	ro.Authentication.AddFlags(fss.FlagSet("authentication"))
-	ro.Authorization.AddFlags(fss.FlagSet("authorization"))
+	authzFlags := fss.FlagSet("authorization")
+	ro.Authorization.AddFlags(authzFlags)
+	authzFlags.BoolVar(&o.AuthorizationTrustFrontProxy, "authorization-trust-front-proxy", o.AuthorizationTrustFrontProxy, ""+
+		"Allow a resource request that kube-apiserver's aggregation layer proxied, identified by a front-proxy "+
+		"certificate whose common name is in requestheader-allowed-names, without asking kube-apiserver again with "+
+		"a SubjectAccessReview: kube-apiserver's authorizers already allowed exactly this user and these attributes "+
+		"before proxying it. Requests with other credentials, impersonation, other attributes and non-resource paths "+
+		"are still authorized with SubjectAccessReviews, and so is every request when requestheader-allowed-names "+
+		"is empty (any certificate of the front-proxy CA accepted). Set to false to review every request.")
 	ro.Audit.AddFlags(fss.FlagSet("auditing"))
 	ro.Features.AddFlags(fss.FlagSet("features"))
 	ro.CoreAPI.AddFlags(fss.FlagSet("kube-apiserver connection"))
@@ -363,6 +376,14 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := o.APIEnablement.ApplyTo(&serverConfig.Config, apiserver.DefaultAPIResourceConfig(), apiserver.Scheme); err != nil {
 		return nil, err
 	}
+	markFrontProxy := false
+	if rh := serverConfig.Authentication.RequestHeaderConfig; o.AuthorizationTrustFrontProxy && rh != nil &&
+		serverConfig.Authentication.Authenticator != nil && serverConfig.Authorization.Authorizer != nil {
+		trust := &frontProxyTrust{usernameHeaders: rh.UsernameHeaders, allowedNames: rh.AllowedClientNames}
+		serverConfig.Authentication.Authenticator = trust.wrapAuthenticator(serverConfig.Authentication.Authenticator)
+		serverConfig.Authorization.Authorizer = &frontProxyAuthorizer{delegate: serverConfig.Authorization.Authorizer}
+		markFrontProxy = true
+	}
 	var ready authenticationReadyChecker
 	if serverConfig.ClientConfig != nil && serverConfig.SecureServing != nil {
 		client, err := kubernetes.NewForConfig(serverConfig.ClientConfig)
@@ -377,7 +398,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		serverConfig.AddReadyzChecks(authnReadiness.ReadyzCheck())
 		ready = authnReadiness
 	}
-	serverConfig.BuildHandlerChainFunc = buildHandlerChain(ready)
+	serverConfig.BuildHandlerChainFunc = buildHandlerChain(ready, markFrontProxy)
 	return &apiserver.Config{GenericConfig: serverConfig}, nil
 }
 
