@@ -58,6 +58,8 @@ type Result struct {
 	// ResponseBytes is the size of one response (uncompressed JSON or
 	// protobuf), for lists; 0 when not recorded.
 	ResponseBytes int64
+	// Fanout holds the delivery counts of a watch fan-out row.
+	Fanout *FanoutResult
 	// CPU is the CPU seconds each server process (ProcKubeAPIServer, ...)
 	// spent per 1000 operations of this row, read from /proc before and
 	// after it; nil when not measured (watch).
@@ -306,6 +308,26 @@ func (r *Report) sizeLines() []string {
 		if len(parts) > 0 {
 			out = append(out, fmt.Sprintf("%s response size: %s", op, strings.Join(parts, ", ")))
 		}
+	}
+	return append(out, r.fanoutLines()...)
+}
+
+// fanoutLines describes each watch fan-out row: how many deliveries were
+// expected, how many never came, and how long the paced writes took.
+func (r *Report) fanoutLines() []string {
+	var out []string
+	for _, res := range r.Results {
+		if res.Op != OpFanout || res.Fanout == nil {
+			continue
+		}
+		f := res.Fanout
+		line := fmt.Sprintf("%s (%s): %d deliveries expected, %d missing; watches ended by the server and resumed %d times, %d not resumable; writes took %s; delivery p50 %s, p99 %s, max %s",
+			OpFanout, res.Key, f.Deliveries, f.Missing, f.Resumed, f.ClosedWatches, FormatDuration(f.WriteWall),
+			FormatDuration(res.P50), FormatDuration(res.P99), FormatDuration(res.Max))
+		if f.FirstClose != "" {
+			line += "; first unresumable end: " + f.FirstClose
+		}
+		out = append(out, line)
 	}
 	return out
 }

@@ -51,6 +51,8 @@ type Config struct {
 	// Settle is how long to wait after filling all targets to a list size
 	// before reading the servers' steady memory.
 	Settle time.Duration
+	// Fanout sizes the watch fan-out measurement.
+	Fanout Fanout
 }
 
 // Validate reports a configuration that cannot run.
@@ -74,6 +76,9 @@ func (c Config) Validate() error {
 	if len(c.ListSizes) > 0 && c.ListSizes[0] < c.Ops {
 		errs = append(errs, fmt.Errorf("the smallest list size %d is below ops (%d objects exist before the first list)",
 			c.ListSizes[0], c.Ops))
+	}
+	if err := c.Fanout.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -238,6 +243,19 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 		add(t, OpWatch, Summarize(lat, 0))
 	}
 	stopWatches()
+
+	// watch fan-out
+	for _, t := range targets {
+		if !slices.Contains(cfg.Fanout.Targets, t.Key) {
+			continue
+		}
+		fr, err := runFanout(ctx, cfg.Fanout, cfg.Concurrency, t, startCPU)
+		if err != nil {
+			return nil, nil, fmt.Errorf("target %s: watch fan-out: %w", t.Key, err)
+		}
+		add(t, OpFanout, fr.Stats)
+		results[len(results)-1].Fanout = &fr
+	}
 	if err := readMemory("after create, get, update, watch"); err != nil {
 		return nil, nil, err
 	}

@@ -96,6 +96,14 @@ func MedianResults(rounds [][]Result) []Result {
 		m.P99 = time.Duration(medianOf(rows, func(r Result) float64 { return float64(r.P99) }))
 		for _, r := range rows {
 			m.ResponseBytes = max(m.ResponseBytes, r.ResponseBytes)
+			if r.Fanout != nil && first.Fanout != nil {
+				// The worst round's losses, not the median's.
+				f := *m.Fanout
+				f.Missing = max(f.Missing, r.Fanout.Missing)
+				f.ClosedWatches = max(f.ClosedWatches, r.Fanout.ClosedWatches)
+				f.Resumed = max(f.Resumed, r.Fanout.Resumed)
+				m.Fanout = &f
+			}
 		}
 		if first.CPU != nil {
 			m.CPU = map[string]float64{}

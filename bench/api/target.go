@@ -73,6 +73,8 @@ type Target struct {
 	http    *http.Client
 	listURL string
 	accept  string
+	// watchHTTP is watcher's HTTP client, for the raw watches of the fan-out.
+	watchHTTP *http.Client
 
 	// State of a run.
 	created []runtime.Object
@@ -112,6 +114,7 @@ func NewTarget(key, name string, cfg *rest.Config, gvr schema.GroupVersionResour
 	if t.watcher, err = newObjectClient(watchCfg, watchHTTP, gvr, namespace, opts.Protobuf); err != nil {
 		return nil, fmt.Errorf("target %s: watch client: %w", key, err)
 	}
+	t.watchHTTP = watchHTTP
 
 	base, err := url.Parse(clientCfg.Host)
 	if err != nil {

@@ -59,6 +59,7 @@ type options struct {
 	rounds       int
 	workloadArgs stringList
 	kubeArgs     stringList
+	fanout       string
 }
 
 // stringList is a repeatable flag.
@@ -96,6 +97,11 @@ func main() {
 	fs.DurationVar(&o.cfg.Settle, "settle", 10*time.Second, "wait after filling to a list size before reading the servers' steady memory")
 	fs.Var(&o.workloadArgs, "workloads-apiserver-arg", "extra workloads-apiserver flag, e.g. --workloads-apiserver-arg=--authorization-webhook-cache-authorized-ttl=1m (repeatable; named in the report)")
 	fs.Var(&o.kubeArgs, "kube-apiserver-arg", "extra kube-apiserver flag (repeatable; named in the report)")
+	fs.StringVar(&o.fanout, "fanout-targets", benchapi.KeyNative+","+benchapi.KeyAggregated, "comma-separated target keys measured with the watch fan-out (empty: none)")
+	fs.IntVar(&o.cfg.Fanout.Watchers, "fanout-watchers", 1000, "watchers of one namespace in the watch fan-out")
+	fs.IntVar(&o.cfg.Fanout.Writes, "fanout-writes", 1000, "creates issued during the watch fan-out")
+	fs.Float64Var(&o.cfg.Fanout.Rate, "fanout-rate", 100, "creates per second during the watch fan-out")
+	fs.DurationVar(&o.cfg.Fanout.Timeout, "fanout-timeout", time.Minute, "how long to wait for the last fan-out deliveries")
 	klog.InitFlags(fs)
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -122,6 +128,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	o.cfg.ListSizes = sizes
+	for _, k := range strings.Split(o.fanout, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			o.cfg.Fanout.Targets = append(o.cfg.Fanout.Targets, k)
+		}
+	}
 	if err := o.cfg.Validate(); err != nil {
 		return err
 	}
@@ -194,6 +205,8 @@ func run(ctx context.Context, o options) error {
 			fmt.Sprintf("extra flags: workloads-apiserver [%s], kube-apiserver [%s]", o.workloadArgs.String(), o.kubeArgs.String()),
 			"CPU: utime+stime from /proc/<pid>/stat of each server process before and after each row's operations (10 ms resolution; includes each process's background work during the row)",
 			"watch: time from a write's response (the creates and updates above) to its event at a separate watch connection; ops/s not applicable",
+			fmt.Sprintf("%s: %d raw JSON watches of the target's namespace (one HTTP client; the events are scanned for the object name, not decoded), %d creates paced at %.0f/s; time from each create's start to its ADDED event at every watcher; CPU per 1000 deliveries; for targets %v",
+				benchapi.OpFanout, o.cfg.Fanout.Watchers, o.cfg.Fanout.Writes, o.cfg.Fanout.Rate, o.cfg.Fanout.Targets),
 			"list: whole namespace, no limit, time to the last byte of the response (JSON, or protobuf for -pb; gzip on the wire as client-go negotiates it; not decoded)",
 		},
 		Results: results,
