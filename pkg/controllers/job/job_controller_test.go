@@ -158,7 +158,7 @@ func statusSummary(j *v1alpha1.Job) string {
 
 func (f *fixture) sync(j *v1alpha1.Job) error {
 	if !f.paced {
-		f.c.lastTracked.Clear()
+		f.c.tracked.ForgetAll()
 	}
 	f.kube.ClearActions()
 	f.client.ClearActions()
@@ -1266,5 +1266,24 @@ func TestPodsAreNotManagedFromAStatusOlderThanTheLastWrite(t *testing.T) {
 	}
 	if d, ok := f.requeued[key(j)]; !ok || d != syncBatchPeriod-2*podSyncBatchPeriod {
 		t.Errorf("requeued after %v (%v), want the tracking pass in %v", d, ok, syncBatchPeriod-2*podSyncBatchPeriod)
+	}
+}
+
+func TestDeleteForgetsEverythingOfTheJob(t *testing.T) {
+	j := newJob("pi", 2, 2)
+	f := newFixture(t, []*v1alpha1.Job{j}, []*corev1.Pod{newPod("a", j, succeeded()), newPod("b", j, succeeded())})
+	f.paced = true
+	f.mustSync(j) // finishes the Job: its status written, tracked and marked finished
+	if f.c.written.Len() == 0 || f.c.finished.Len() == 0 || f.c.tracked.Len() == 0 {
+		t.Fatalf("after a finishing sync: written=%d finished=%d tracked=%d, want each remembered",
+			f.c.written.Len(), f.c.finished.Len(), f.c.tracked.Len())
+	}
+	f.c.deleteJob(klog.FromContext(f.ctx), j)
+	if n := f.c.written.Len() + f.c.finished.Len() + f.c.tracked.Len(); n != 0 {
+		t.Errorf("after the delete event: written=%d finished=%d tracked=%d, want nothing left",
+			f.c.written.Len(), f.c.finished.Len(), f.c.tracked.Len())
+	}
+	if got := f.c.finalizerExpectations.get(key(j)); got.Len() != 0 {
+		t.Errorf("finalizer expectations left after the delete event: %v", got)
 	}
 }

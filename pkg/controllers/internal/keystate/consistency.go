@@ -63,6 +63,17 @@ func (s *ConsistencyStore[K]) Lagging(key K, cached metav1.Object) bool {
 	return ok && w.uid == cached.GetUID() && w.resourceVersion != cached.GetResourceVersion()
 }
 
+// Pending reports whether a write of cached's object (same UID) is recorded
+// for key and not cleared yet, whatever the versions. It is for writes that
+// the caller recognises in the cache by their content (a condition it set)
+// rather than by resourceVersion: it calls Clear when it sees that content.
+func (s *ConsistencyStore[K]) Pending(key K, cached metav1.Object) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.written[key]
+	return ok && w.uid == cached.GetUID()
+}
+
 // Clear forgets what was recorded for key.
 func (s *ConsistencyStore[K]) Clear(key K) {
 	s.mu.Lock()

@@ -34,13 +34,15 @@ func TestConsistencyStore(t *testing.T) {
 		clear  bool
 		cached *metav1.ObjectMeta
 		want   bool
+		// wantPending is what Pending returns.
+		wantPending bool
 	}{
 		{name: "nothing written", cached: obj("a", "1"), want: false},
-		{name: "cache shows the write", writes: []*metav1.ObjectMeta{obj("a", "5")}, cached: obj("a", "5"), want: false},
-		{name: "cache older than the write", writes: []*metav1.ObjectMeta{obj("a", "5")}, cached: obj("a", "4"), want: true},
-		{name: "cache newer than the write (another writer)", writes: []*metav1.ObjectMeta{obj("a", "5")}, cached: obj("a", "6"), want: true},
-		{name: "last write counts", writes: []*metav1.ObjectMeta{obj("a", "5"), obj("a", "7")}, cached: obj("a", "5"), want: true},
-		{name: "last write shown", writes: []*metav1.ObjectMeta{obj("a", "5"), obj("a", "7")}, cached: obj("a", "7"), want: false},
+		{name: "cache shows the write", writes: []*metav1.ObjectMeta{obj("a", "5")}, cached: obj("a", "5"), want: false, wantPending: true},
+		{name: "cache older than the write", writes: []*metav1.ObjectMeta{obj("a", "5")}, cached: obj("a", "4"), want: true, wantPending: true},
+		{name: "cache newer than the write (another writer)", writes: []*metav1.ObjectMeta{obj("a", "5")}, cached: obj("a", "6"), want: true, wantPending: true},
+		{name: "last write counts", writes: []*metav1.ObjectMeta{obj("a", "5"), obj("a", "7")}, cached: obj("a", "5"), want: true, wantPending: true},
+		{name: "last write shown", writes: []*metav1.ObjectMeta{obj("a", "5"), obj("a", "7")}, cached: obj("a", "7"), want: false, wantPending: true},
 		{name: "write of a replaced object", writes: []*metav1.ObjectMeta{obj("a", "5")}, cached: obj("b", "9"), want: false},
 		{name: "cleared", writes: []*metav1.ObjectMeta{obj("a", "5")}, clear: true, cached: obj("a", "4"), want: false},
 	}
@@ -60,8 +62,11 @@ func TestConsistencyStore(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("Lagging = %v, want %v", got, tc.want)
 			}
-			if other := s.Lagging("ns/other", tc.cached); other {
-				t.Errorf("Lagging of a key never written = true")
+			if got := s.Pending("ns/x", tc.cached); got != tc.wantPending {
+				t.Errorf("Pending = %v, want %v", got, tc.wantPending)
+			}
+			if s.Lagging("ns/other", tc.cached) || s.Pending("ns/other", tc.cached) {
+				t.Errorf("Lagging or Pending of a key never written = true")
 			}
 		})
 	}
