@@ -663,3 +663,23 @@ func TestPodStatusChangesAreBatchedInBursts(t *testing.T) {
 		t.Errorf("label change: %d queued, delayed %v; want it queued at once", n, f.requeued)
 	}
 }
+
+// The delete event drops the status-burst memory of the ReplicaSet with its
+// expectations.
+func TestDeleteForgetsStatusBursts(t *testing.T) {
+	rs := newRS("web", 2)
+	pending := newPod("p", rs)
+	pending.ResourceVersion = "1"
+	f := newFixture(t, []*v1alpha1.ReplicaSet{rs}, []*corev1.Pod{pending})
+	logger := klog.FromContext(f.ctx)
+	ready := newPod("p", rs, readySince(now))
+	ready.ResourceVersion = "2"
+	f.c.updatePod(logger, pending, ready)
+	if n := f.c.statusEvents.Len(); n != 1 {
+		t.Fatalf("status changes remembered for %d ReplicaSets, want 1", n)
+	}
+	f.c.deleteRS(logger, rs)
+	if n := f.c.statusEvents.Len(); n != 0 {
+		t.Errorf("status changes remembered for %d ReplicaSets after the delete event, want 0", n)
+	}
+}
