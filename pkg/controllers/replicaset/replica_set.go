@@ -154,14 +154,14 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 // Event handlers.
 
-func (c *Controller) enqueue(rs *v1alpha1.ReplicaSet) {
-	controllerutil.Enqueue(c.queue, rs)
+func (c *Controller) enqueue(logger klog.Logger, rs *v1alpha1.ReplicaSet) {
+	controllerutil.Enqueue(logger, c.queue, rs)
 }
 
 func (c *Controller) addRS(logger klog.Logger, obj any) {
 	rs := obj.(*v1alpha1.ReplicaSet)
 	logger.V(4).Info("Adding", "replicaSet", klog.KObj(rs))
-	c.enqueue(rs)
+	c.enqueue(logger, rs)
 }
 
 func (c *Controller) updateRS(logger klog.Logger, old, cur any) {
@@ -176,7 +176,7 @@ func (c *Controller) updateRS(logger klog.Logger, old, cur any) {
 	if oldReplicas, curReplicas := replicasOf(oldRS), replicasOf(curRS); oldReplicas != curReplicas {
 		logger.V(4).Info("Replicas changed", "replicaSet", klog.KObj(curRS), "old", oldReplicas, "new", curReplicas)
 	}
-	c.enqueue(curRS)
+	c.enqueue(logger, curRS)
 }
 
 func (c *Controller) deleteRS(logger klog.Logger, obj any) {
@@ -225,7 +225,7 @@ func (c *Controller) addPod(logger klog.Logger, obj any) {
 	}
 	// An orphan: every matching ReplicaSet may want to adopt it.
 	for _, rs := range c.matchingReplicaSets(logger, pod) {
-		c.enqueue(rs)
+		c.enqueue(logger, rs)
 	}
 }
 
@@ -248,7 +248,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 	refChanged := !equalRefs(oldRef, curRef)
 	if refChanged && oldRef != nil {
 		if rs := c.resolveControllerRef(oldPod.Namespace, oldRef); rs != nil {
-			c.enqueue(rs)
+			c.enqueue(logger, rs)
 		}
 	}
 	if curRef != nil {
@@ -268,7 +268,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 				}
 			}
 		} else {
-			c.enqueue(rs)
+			c.enqueue(logger, rs)
 		}
 		// A pod that turned ready becomes available after minReadySeconds;
 		// sync again then to report it.
@@ -281,7 +281,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 	}
 	if labelsChanged || refChanged {
 		for _, rs := range c.matchingReplicaSets(logger, curPod) {
-			c.enqueue(rs)
+			c.enqueue(logger, rs)
 		}
 	}
 }
