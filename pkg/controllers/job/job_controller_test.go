@@ -22,7 +22,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +40,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllertest"
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllerutil"
 	"github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions"
@@ -88,14 +88,8 @@ func newFixture(t *testing.T, jobs []*v1alpha1.Job, pods []*corev1.Pod) *fixture
 		recorder: record.NewFakeRecorder(1000),
 		requeued: map[string]time.Duration{},
 	}
-	var generated atomic.Int32
-	f.kube.PrependReactor("create", "pods", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		p := a.(clienttesting.CreateAction).GetObject().(*corev1.Pod)
-		if p.Name == "" && p.GenerateName != "" {
-			p.Name = fmt.Sprintf("%s%d", p.GenerateName, generated.Add(1))
-		}
-		return false, nil, nil
-	})
+	// The fake clientset does not implement generateName.
+	controllertest.OnCreate(f.kube, "pods", controllertest.Fill{GenerateName: true})
 	record := func(a clienttesting.Action) (bool, runtime.Object, error) {
 		if v := a.GetVerb(); v != "get" && v != "list" && v != "watch" {
 			entry := v + " " + a.GetResource().Resource
@@ -182,30 +176,15 @@ func (f *fixture) writes() []string {
 }
 
 func (f *fixture) actions(verb, resource string) []clienttesting.Action {
-	var out []clienttesting.Action
-	for _, a := range append(f.kube.Actions(), f.client.Actions()...) {
-		if a.GetVerb() == verb && a.GetResource().Resource == resource {
-			out = append(out, a)
-		}
-	}
-	return out
+	return controllertest.Actions(verb, resource, f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) createdPods() []*corev1.Pod {
-	var out []*corev1.Pod
-	for _, a := range f.actions("create", "pods") {
-		out = append(out, a.(clienttesting.CreateAction).GetObject().(*corev1.Pod))
-	}
-	return out
+	return controllertest.Created[*corev1.Pod]("pods", f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) deletedPods() []string {
-	var out []string
-	for _, a := range f.actions("delete", "pods") {
-		out = append(out, a.(clienttesting.DeleteAction).GetName())
-	}
-	slices.Sort(out)
-	return out
+	return controllertest.DeletedNames("pods", f.kube.Actions(), f.client.Actions())
 }
 
 // patchedPods returns the names of pods whose tracking finalizer was
@@ -225,26 +204,15 @@ func (f *fixture) finalizerRemovals() []string {
 // lastStatus returns the last status written.
 func (f *fixture) lastStatus() *v1alpha1.Job {
 	f.t.Helper()
-	var last *v1alpha1.Job
-	for _, a := range f.client.Actions() {
-		if u, ok := a.(clienttesting.UpdateAction); ok && a.GetSubresource() == "status" {
-			last = u.GetObject().(*v1alpha1.Job)
-		}
-	}
-	if last == nil {
+	updates := controllertest.StatusUpdates[*v1alpha1.Job](f.client.Actions())
+	if len(updates) == 0 {
 		f.t.Fatal("no status update")
 	}
-	return last
+	return updates[len(updates)-1]
 }
 
 func (f *fixture) statusUpdates() int {
-	n := 0
-	for _, a := range f.client.Actions() {
-		if a.GetVerb() == "update" && a.GetSubresource() == "status" {
-			n++
-		}
-	}
-	return n
+	return len(controllertest.StatusUpdates[*v1alpha1.Job](f.client.Actions()))
 }
 
 func (f *fixture) events() []string {
