@@ -177,13 +177,11 @@ func (f *fixture) deletedJobs() []clienttesting.DeleteActionImpl {
 
 // status returns the last status written, or nil.
 func (f *fixture) status() *v1alpha1.CronJobStatus {
-	var out *v1alpha1.CronJobStatus
-	for _, a := range f.client.Actions() {
-		if u, ok := a.(clienttesting.UpdateAction); ok && a.GetSubresource() == "status" {
-			out = &u.GetObject().(*v1alpha1.CronJob).Status
-		}
+	updates := controllertest.StatusUpdates[*v1alpha1.CronJob](f.client.Actions())
+	if len(updates) == 0 {
+		return nil
 	}
-	return out
+	return &updates[len(updates)-1].Status
 }
 
 // storedJobs lists the Jobs in the fake API.
