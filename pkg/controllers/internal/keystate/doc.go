@@ -19,7 +19,9 @@ limitations under the License.
 //
 //   - ConsistencyStore remembers "I wrote this object at resourceVersion N"
 //     so a sync can tell that the informer cache does not show its own last
-//     write yet (and not act on a stale copy).
+//     write yet (and not act on a stale copy): Lagging compares versions,
+//     Pending only asks whether the write is still unconfirmed, for callers
+//     that recognise it in the cache by its content and Clear it then.
 //   - Batcher remembers when a key's last batch started so that bursts of
 //     work for one key (status writes, pod events) are coalesced into one
 //     per period.
