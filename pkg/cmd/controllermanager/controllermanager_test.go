@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 	fakediscovery "k8s.io/client-go/discovery/fake"
@@ -111,13 +113,14 @@ func TestOptionsValidate(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
+	syncs := func(name string) *SyncOptions { return o.ControllerOptions[name].(*SyncOptions) }
 	if o.SecureServing.BindPort != 10361 || o.LeaderElection.ResourceNamespace != "workloads-system" ||
 		o.LeaderElection.ResourceName != "workloads-controller-manager" || !o.LeaderElection.LeaderElect ||
-		o.Concurrency.ReplicaSet != 5 || o.Concurrency.DaemonSet != 2 || o.Concurrency.CronJob != 10 || o.KubeAPIContentType != "application/vnd.kubernetes.protobuf" {
+		syncs("replicaset").ConcurrentSyncs != 5 || syncs("daemonset").ConcurrentSyncs != 2 || syncs("cronjob").ConcurrentSyncs != 10 || o.KubeAPIContentType != "application/vnd.kubernetes.protobuf" {
 		t.Errorf("unexpected defaults: %+v", o)
 	}
 	o.Controllers = []string{"nope"}
-	o.Concurrency.ReplicaSet = 0
+	syncs("replicaset").ConcurrentSyncs = 0
 	o.LeaderElection.RenewDeadline = o.LeaderElection.LeaseDuration
 	o.KubeAPIContentType = "application/yaml"
 	err := o.Validate()
@@ -147,4 +150,99 @@ func descriptorNames(ds []Descriptor) []string {
 		out = append(out, d.Name)
 	}
 	return out
+}
+
+// The per-controller flags are user-facing API: each controller's
+// descriptor owns its flags, and their names, defaults and validation
+// messages stay as they are.
+func TestControllerFlags(t *testing.T) {
+	fss := NewOptions().Flags()
+	fs := fss.FlagSet("controllers")
+	want := map[string]string{
+		"concurrent-replicaset-syncs":                         "5",
+		"concurrent-deployment-syncs":                         "5",
+		"concurrent-daemonset-syncs":                          "2",
+		"concurrent-job-syncs":                                "5",
+		"concurrent-cron-job-syncs":                           "10",
+		"concurrent-horizontal-pod-autoscaler-syncs":          "5",
+		"concurrent-ttl-after-finished-syncs":                 "5",
+		"horizontal-pod-autoscaler-sync-period":               "15s",
+		"horizontal-pod-autoscaler-tolerance":                 "0.1",
+		"horizontal-pod-autoscaler-downscale-stabilization":   "5m0s",
+		"horizontal-pod-autoscaler-cpu-initialization-period": "5m0s",
+		"horizontal-pod-autoscaler-initial-readiness-delay":   "30s",
+	}
+	got := map[string]string{}
+	fs.VisitAll(func(f *pflag.Flag) { got[f.Name] = f.DefValue })
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("controller flags and defaults (-want +got):\n%s", diff)
+	}
+
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--concurrent-replicaset-syncs=0"}, "--concurrent-replicaset-syncs must be at least 1, got 0"},
+		{[]string{"--concurrent-deployment-syncs=0"}, "--concurrent-deployment-syncs must be at least 1, got 0"},
+		{[]string{"--concurrent-daemonset-syncs=-1"}, "--concurrent-daemonset-syncs must be at least 1, got -1"},
+		{[]string{"--concurrent-job-syncs=0"}, "--concurrent-job-syncs must be at least 1, got 0"},
+		{[]string{"--concurrent-cron-job-syncs=0"}, "--concurrent-cron-job-syncs must be at least 1, got 0"},
+		{[]string{"--concurrent-horizontal-pod-autoscaler-syncs=0"}, "--concurrent-horizontal-pod-autoscaler-syncs must be at least 1, got 0"},
+		{[]string{"--concurrent-ttl-after-finished-syncs=0"}, "--concurrent-ttl-after-finished-syncs must be at least 1, got 0"},
+		{[]string{"--horizontal-pod-autoscaler-sync-period=0s"},
+			"--horizontal-pod-autoscaler-sync-period must be positive, and the other --horizontal-pod-autoscaler-* settings must not be negative"},
+		{[]string{"--horizontal-pod-autoscaler-tolerance=-0.1"},
+			"--horizontal-pod-autoscaler-sync-period must be positive, and the other --horizontal-pod-autoscaler-* settings must not be negative"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			// setup
+			o := NewOptions()
+			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+			for _, f := range o.Flags().FlagSets {
+				fs.AddFlagSet(f)
+			}
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			// execute
+			err := o.Validate()
+			// assert
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Each descriptor builds its controller from its own options: the HPA's
+// flags reach the options its InitFunc gets.
+func TestDescriptorsOwnTheirOptions(t *testing.T) {
+	o := NewOptions()
+	for _, d := range controllerDescriptors {
+		if d.NewOptions == nil || o.ControllerOptions[d.Name] == nil {
+			t.Errorf("controller %s has no options", d.Name)
+		}
+	}
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	for _, f := range o.Flags().FlagSets {
+		fs.AddFlagSet(f)
+	}
+	if err := fs.Parse([]string{"--horizontal-pod-autoscaler-tolerance=0.2", "--concurrent-horizontal-pod-autoscaler-syncs=3"}); err != nil {
+		t.Fatal(err)
+	}
+	hpa := o.ControllerOptions["horizontalpodautoscaling"].(*HorizontalPodAutoscalerOptions)
+	if hpa.Config.Tolerance != 0.2 || hpa.ConcurrentSyncs != 3 {
+		t.Errorf("HPA options after parsing: %+v", hpa)
+	}
+	// Another controller's options given to an InitFunc are an error, not
+	// a panic.
+	for _, d := range controllerDescriptors {
+		if d.Name != "horizontalpodautoscaling" {
+			continue
+		}
+		if _, err := d.Init(t.Context(), ControllerContext{}, o.ControllerOptions["job"]); err == nil {
+			t.Error("HPA InitFunc accepted the job controller's options")
+		}
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -42,32 +43,58 @@ import (
 //     informers, clients and an event recorder, and a
 //     Run(ctx context.Context, workers int) that blocks until ctx is
 //     cancelled and drains its queue; controllerutil.Worker does that).
-//  2. Add pkg/cmd/controllermanager/<name>.go with an InitFunc, e.g.
+//  2. Add pkg/cmd/controllermanager/<name>.go with the controller's
+//     descriptor, its options (flags, defaults, validation) and its
+//     InitFunc, e.g.
 //
-//     func newDeploymentController(ctx context.Context, cc ControllerContext) (Runnable, error) {
-//         kube, err := cc.NewKubeClient("deployment")
+//     func deploymentDescriptor() Descriptor {
+//         return newDescriptor(deployment.ControllerName, []string{"deployments", "replicasets"},
+//             newDeploymentOptions, newDeploymentController)
+//     }
+//
+//     func newDeploymentOptions() *SyncOptions {
+//         return &SyncOptions{Flag: "concurrent-deployment-syncs", ConcurrentSyncs: 5,
+//             Usage: "The number of Deployments that are allowed to sync concurrently."}
+//     }
+//
+//     func newDeploymentController(ctx context.Context, cc ControllerContext, o *SyncOptions) (Runnable, error) {
+//         client, err := cc.NewExperimentalClient(deployment.ControllerName)
 //         ...
 //         c, err := deployment.NewController(ctx,
 //             cc.ExperimentalInformers.Experimental().V1alpha1().Deployments(),
 //             cc.ExperimentalInformers.Experimental().V1alpha1().ReplicaSets(),
-//             cc.KubeInformers.Core().V1().Pods(), kube, client,
+//             cc.KubeInformers.Core().V1().Pods(), client,
 //             cc.NewEventRecorder("deployment-controller"), cc.Clock)
 //         ...
-//         return func(ctx context.Context) { c.Run(ctx, int(cc.Concurrency.Deployment)) }, nil
+//         return func(ctx context.Context) { c.Run(ctx, int(o.ConcurrentSyncs)) }, nil
 //     }
 //
-//     Request every informer in the InitFunc (calling .Informer() or
-//     .Lister()): the factories are started after all InitFuncs ran.
-//  3. Set Init: newDeploymentController in its descriptor below.
+//     A controller whose only flag is its worker count uses SyncOptions;
+//     one with more flags defines its own ControllerOptions type (see
+//     horizontalpodautoscaling.go). Request every informer in the InitFunc
+//     (calling .Informer() or .Lister()): the factories are started after
+//     all InitFuncs ran.
+//  3. Add deploymentDescriptor() to controllerDescriptors below.
 
 // Runnable runs a started controller until ctx is cancelled. It must return
 // only after the controller stopped its workers (drained its queue).
 type Runnable func(ctx context.Context)
 
-// InitFunc builds a controller. It returns nil (and no error) when the
-// controller decides not to run. It must not block; the returned Runnable is
-// called in its own goroutine once every controller is built.
-type InitFunc func(ctx context.Context, cc ControllerContext) (Runnable, error)
+// InitFunc builds a controller from its options (as its descriptor's
+// NewOptions returned them, after the flags were parsed and validated). It
+// returns nil (and no error) when the controller decides not to run. It
+// must not block; the returned Runnable is called in its own goroutine once
+// every controller is built.
+type InitFunc func(ctx context.Context, cc ControllerContext, opts ControllerOptions) (Runnable, error)
+
+// ControllerOptions are the flags of one controller, owned by its
+// descriptor. Both methods are safe on a nil receiver.
+type ControllerOptions interface {
+	// AddFlags adds the controller's flags to fs.
+	AddFlags(fs *pflag.FlagSet)
+	// Validate returns what is wrong with the flag values.
+	Validate() []error
+}
 
 // Descriptor describes one controller of the registry.
 type Descriptor struct {
@@ -76,21 +103,72 @@ type Descriptor struct {
 	// Resources are the experimental/v1alpha1 resources the controller
 	// needs; it is skipped (with a log line) unless discovery shows them all.
 	Resources []string
+	// NewOptions returns the controller's options at their defaults; nil
+	// means the controller has no flags.
+	NewOptions func() ControllerOptions
 	// Init builds the controller; nil means the name is known but not
 	// implemented in this release: it is accepted by --controllers and
 	// skipped with a log line.
 	Init InitFunc
 }
 
+// newDescriptor returns the descriptor of a controller whose options are
+// of type O: defaults returns them at their defaults, and init builds the
+// controller from them.
+func newDescriptor[O ControllerOptions](name string, resources []string, defaults func() O,
+	init func(ctx context.Context, cc ControllerContext, opts O) (Runnable, error)) Descriptor {
+	return Descriptor{
+		Name:       name,
+		Resources:  resources,
+		NewOptions: func() ControllerOptions { return defaults() },
+		Init: func(ctx context.Context, cc ControllerContext, opts ControllerOptions) (Runnable, error) {
+			o, ok := opts.(O)
+			if !ok {
+				return nil, fmt.Errorf("the options of the %s controller are a %T, not a %T", name, opts, *new(O))
+			}
+			return init(ctx, cc, o)
+		},
+	}
+}
+
 // controllerDescriptors is the registry, in start order.
 var controllerDescriptors = []Descriptor{
-	{Name: "replicaset", Resources: []string{"replicasets"}, Init: newReplicaSetController},
-	{Name: "deployment", Resources: []string{"deployments", "replicasets"}, Init: newDeploymentController},
-	{Name: "daemonset", Resources: []string{"daemonsets"}, Init: newDaemonSetController},
-	{Name: "job", Resources: []string{"jobs"}, Init: newJobController},
-	{Name: "cronjob", Resources: []string{"cronjobs", "jobs"}, Init: newCronJobController},
-	{Name: "horizontalpodautoscaling", Resources: []string{"horizontalpodautoscalers"}, Init: newHorizontalPodAutoscalerController},
-	{Name: "ttl-after-finished", Resources: []string{"jobs"}, Init: newTTLAfterFinishedController},
+	replicaSetDescriptor(),
+	deploymentDescriptor(),
+	daemonSetDescriptor(),
+	jobDescriptor(),
+	cronJobDescriptor(),
+	horizontalPodAutoscalerDescriptor(),
+	ttlAfterFinishedDescriptor(),
+}
+
+// SyncOptions are the options of a controller whose only flag is its
+// number of workers, --concurrent-<name>-syncs.
+type SyncOptions struct {
+	// Flag and Usage name and describe the flag.
+	Flag  string
+	Usage string
+	// ConcurrentSyncs is the number of workers (at least 1).
+	ConcurrentSyncs int32
+}
+
+// AddFlags adds the --concurrent-*-syncs flag to fs.
+func (o *SyncOptions) AddFlags(fs *pflag.FlagSet) {
+	if o == nil {
+		return
+	}
+	fs.Int32Var(&o.ConcurrentSyncs, o.Flag, o.ConcurrentSyncs, o.Usage)
+}
+
+// Validate checks that there is at least one worker.
+func (o *SyncOptions) Validate() []error {
+	if o == nil {
+		return nil
+	}
+	if o.ConcurrentSyncs < 1 {
+		return []error{fmt.Errorf("--%s must be at least 1, got %d", o.Flag, o.ConcurrentSyncs)}
+	}
+	return nil
 }
 
 // KnownControllers returns the names --controllers accepts.
@@ -147,8 +225,6 @@ type ControllerContext struct {
 	KubeInformers informers.SharedInformerFactory
 	// ExperimentalInformers are shared informers on experimental/v1alpha1.
 	ExperimentalInformers externalinformers.SharedInformerFactory
-	// Concurrency holds the --concurrent-*-syncs flags.
-	Concurrency Concurrency
 	// AvailableResources are the experimental/v1alpha1 resources discovery
 	// showed (without subresources).
 	AvailableResources sets.Set[string]

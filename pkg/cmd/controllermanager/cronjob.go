@@ -23,7 +23,22 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/cronjob"
 )
 
-func newCronJobController(ctx context.Context, cc ControllerContext) (Runnable, error) {
+func cronJobDescriptor() Descriptor {
+	return newDescriptor(cronjob.ControllerName, []string{"cronjobs", "jobs"}, newCronJobOptions, newCronJobController)
+}
+
+func newCronJobOptions() *SyncOptions {
+	return &SyncOptions{
+		Flag:  "concurrent-cron-job-syncs",
+		Usage: "The number of CronJobs that are allowed to sync concurrently (kube-controller-manager: 5; more here because each request passes two API servers).",
+		// Twice kube-controller-manager's 5: each create goes through the
+		// aggregation layer (two API servers), so a worker waits longer per
+		// request; the client's QPS still bounds the load.
+		ConcurrentSyncs: 10,
+	}
+}
+
+func newCronJobController(ctx context.Context, cc ControllerContext, o *SyncOptions) (Runnable, error) {
 	client, err := cc.NewExperimentalClient(cronjob.ControllerName)
 	if err != nil {
 		return nil, fmt.Errorf("creating the experimental client of the cronjob controller: %w", err)
@@ -35,5 +50,5 @@ func newCronJobController(ctx context.Context, cc ControllerContext) (Runnable, 
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) { c.Run(ctx, int(cc.Concurrency.CronJob)) }, nil
+	return func(ctx context.Context) { c.Run(ctx, int(o.ConcurrentSyncs)) }, nil
 }

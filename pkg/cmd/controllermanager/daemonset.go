@@ -23,7 +23,19 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/daemonset"
 )
 
-func newDaemonSetController(ctx context.Context, cc ControllerContext) (Runnable, error) {
+func daemonSetDescriptor() Descriptor {
+	return newDescriptor(daemonset.ControllerName, []string{"daemonsets"}, newDaemonSetOptions, newDaemonSetController)
+}
+
+func newDaemonSetOptions() *SyncOptions {
+	return &SyncOptions{
+		Flag:            "concurrent-daemonset-syncs",
+		Usage:           "The number of DaemonSets that are allowed to sync concurrently.",
+		ConcurrentSyncs: 2,
+	}
+}
+
+func newDaemonSetController(ctx context.Context, cc ControllerContext, o *SyncOptions) (Runnable, error) {
 	kube, err := cc.NewKubeClient(daemonset.ControllerName)
 	if err != nil {
 		return nil, fmt.Errorf("creating the kube client of the daemonset controller: %w", err)
@@ -41,5 +53,5 @@ func newDaemonSetController(ctx context.Context, cc ControllerContext) (Runnable
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) { c.Run(ctx, int(cc.Concurrency.DaemonSet)) }, nil
+	return func(ctx context.Context) { c.Run(ctx, int(o.ConcurrentSyncs)) }, nil
 }

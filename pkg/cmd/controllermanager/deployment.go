@@ -23,7 +23,19 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/deployment"
 )
 
-func newDeploymentController(ctx context.Context, cc ControllerContext) (Runnable, error) {
+func deploymentDescriptor() Descriptor {
+	return newDescriptor(deployment.ControllerName, []string{"deployments", "replicasets"}, newDeploymentOptions, newDeploymentController)
+}
+
+func newDeploymentOptions() *SyncOptions {
+	return &SyncOptions{
+		Flag:            "concurrent-deployment-syncs",
+		Usage:           "The number of Deployments that are allowed to sync concurrently.",
+		ConcurrentSyncs: 5,
+	}
+}
+
+func newDeploymentController(ctx context.Context, cc ControllerContext, o *SyncOptions) (Runnable, error) {
 	client, err := cc.NewExperimentalClient(deployment.ControllerName)
 	if err != nil {
 		return nil, fmt.Errorf("creating the experimental client of the deployment controller: %w", err)
@@ -36,5 +48,5 @@ func newDeploymentController(ctx context.Context, cc ControllerContext) (Runnabl
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) { c.Run(ctx, int(cc.Concurrency.Deployment)) }, nil
+	return func(ctx context.Context) { c.Run(ctx, int(o.ConcurrentSyncs)) }, nil
 }

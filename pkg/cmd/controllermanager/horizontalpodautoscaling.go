@@ -18,8 +18,10 @@ package controllermanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/spf13/pflag"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -33,12 +35,69 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/podautoscaler"
 )
 
+func horizontalPodAutoscalerDescriptor() Descriptor {
+	return newDescriptor(podautoscaler.ControllerName, []string{"horizontalpodautoscalers"},
+		newHorizontalPodAutoscalerOptions, newHorizontalPodAutoscalerController)
+}
+
+// HorizontalPodAutoscalerOptions are the flags of the HorizontalPodAutoscaler
+// controller: its workers and the --horizontal-pod-autoscaler-* settings
+// (defaults as kube-controller-manager's).
+type HorizontalPodAutoscalerOptions struct {
+	SyncOptions
+	Config podautoscaler.Config
+}
+
+func newHorizontalPodAutoscalerOptions() *HorizontalPodAutoscalerOptions {
+	return &HorizontalPodAutoscalerOptions{
+		SyncOptions: SyncOptions{
+			Flag:            "concurrent-horizontal-pod-autoscaler-syncs",
+			Usage:           "The number of HorizontalPodAutoscalers that are allowed to sync concurrently.",
+			ConcurrentSyncs: 5,
+		},
+		Config: podautoscaler.DefaultConfig(),
+	}
+}
+
+// AddFlags adds the worker count and the --horizontal-pod-autoscaler-* flags
+// to fs.
+func (o *HorizontalPodAutoscalerOptions) AddFlags(fs *pflag.FlagSet) {
+	if o == nil {
+		return
+	}
+	o.SyncOptions.AddFlags(fs)
+	hpa := &o.Config
+	fs.DurationVar(&hpa.SyncPeriod, "horizontal-pod-autoscaler-sync-period", hpa.SyncPeriod,
+		"The period for syncing the number of pods in horizontal pod autoscaler.")
+	fs.Float64Var(&hpa.Tolerance, "horizontal-pod-autoscaler-tolerance", hpa.Tolerance,
+		"The minimum change (from 1.0) in the desired-to-actual metrics ratio for the horizontal pod autoscaler to consider scaling, unless the autoscaler's behavior sets a tolerance.")
+	fs.DurationVar(&hpa.DownscaleStabilizationWindow, "horizontal-pod-autoscaler-downscale-stabilization", hpa.DownscaleStabilizationWindow,
+		"The period for which the autoscaler will look backwards and not scale down below any recommendation it made during that period, unless the autoscaler's behavior sets one.")
+	fs.DurationVar(&hpa.CPUInitializationPeriod, "horizontal-pod-autoscaler-cpu-initialization-period", hpa.CPUInitializationPeriod,
+		"The period after pod start when CPU samples might be skipped.")
+	fs.DurationVar(&hpa.InitialReadinessDelay, "horizontal-pod-autoscaler-initial-readiness-delay", hpa.InitialReadinessDelay,
+		"The period after pod start during which readiness changes will be treated as initial readiness.")
+}
+
+// Validate checks the worker count and the autoscaler settings.
+func (o *HorizontalPodAutoscalerOptions) Validate() []error {
+	if o == nil {
+		return nil
+	}
+	errs := o.SyncOptions.Validate()
+	if hpa := o.Config; hpa.SyncPeriod <= 0 || hpa.Tolerance < 0 || hpa.DownscaleStabilizationWindow < 0 ||
+		hpa.CPUInitializationPeriod < 0 || hpa.InitialReadinessDelay < 0 {
+		errs = append(errs, errors.New("--horizontal-pod-autoscaler-sync-period must be positive, and the other --horizontal-pod-autoscaler-* settings must not be negative"))
+	}
+	return errs
+}
+
 // newHorizontalPodAutoscalerController builds the HorizontalPodAutoscaler
 // controller. Targets are scaled through their /scale subresource, whatever
 // their kind: a discovery-backed REST mapper resolves the kind in
 // scaleTargetRef to a resource, and the scale client asks discovery which
 // Scale version that resource serves.
-func newHorizontalPodAutoscalerController(ctx context.Context, cc ControllerContext) (Runnable, error) {
+func newHorizontalPodAutoscalerController(ctx context.Context, cc ControllerContext, o *HorizontalPodAutoscalerOptions) (Runnable, error) {
 	name := podautoscaler.ControllerName
 	cfg := cc.RestConfig(name)
 	client, err := cc.NewExperimentalClient(name)
@@ -74,9 +133,9 @@ func newHorizontalPodAutoscalerController(ctx context.Context, cc ControllerCont
 		cc.KubeInformers.Core().V1().Pods(),
 		client, scales, mapper, metrics,
 		cc.NewEventRecorder("horizontal-pod-autoscaler"), cc.Clock,
-		cc.Concurrency.HorizontalPodAutoscalerConfig)
+		o.Config)
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) { c.Run(ctx, int(cc.Concurrency.HorizontalPodAutoscaler)) }, nil
+	return func(ctx context.Context) { c.Run(ctx, int(o.ConcurrentSyncs)) }, nil
 }

@@ -24,7 +24,19 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/ttlafterfinished"
 )
 
-func newJobController(ctx context.Context, cc ControllerContext) (Runnable, error) {
+func jobDescriptor() Descriptor {
+	return newDescriptor(job.ControllerName, []string{"jobs"}, newJobOptions, newJobController)
+}
+
+func newJobOptions() *SyncOptions {
+	return &SyncOptions{
+		Flag:            "concurrent-job-syncs",
+		Usage:           "The number of Jobs that are allowed to sync concurrently.",
+		ConcurrentSyncs: 5,
+	}
+}
+
+func newJobController(ctx context.Context, cc ControllerContext, o *SyncOptions) (Runnable, error) {
 	kube, err := cc.NewKubeClient(job.ControllerName)
 	if err != nil {
 		return nil, fmt.Errorf("creating the kube client of the job controller: %w", err)
@@ -40,10 +52,22 @@ func newJobController(ctx context.Context, cc ControllerContext) (Runnable, erro
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) { c.Run(ctx, int(cc.Concurrency.Job)) }, nil
+	return func(ctx context.Context) { c.Run(ctx, int(o.ConcurrentSyncs)) }, nil
 }
 
-func newTTLAfterFinishedController(ctx context.Context, cc ControllerContext) (Runnable, error) {
+func ttlAfterFinishedDescriptor() Descriptor {
+	return newDescriptor(ttlafterfinished.ControllerName, []string{"jobs"}, newTTLAfterFinishedOptions, newTTLAfterFinishedController)
+}
+
+func newTTLAfterFinishedOptions() *SyncOptions {
+	return &SyncOptions{
+		Flag:            "concurrent-ttl-after-finished-syncs",
+		Usage:           "The number of finished Jobs the TTL-after-finished controller processes concurrently.",
+		ConcurrentSyncs: 5,
+	}
+}
+
+func newTTLAfterFinishedController(ctx context.Context, cc ControllerContext, o *SyncOptions) (Runnable, error) {
 	client, err := cc.NewExperimentalClient(ttlafterfinished.ControllerName)
 	if err != nil {
 		return nil, fmt.Errorf("creating the experimental client of the ttl-after-finished controller: %w", err)
@@ -54,5 +78,5 @@ func newTTLAfterFinishedController(ctx context.Context, cc ControllerContext) (R
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) { c.Run(ctx, int(cc.Concurrency.TTLAfterFinished)) }, nil
+	return func(ctx context.Context) { c.Run(ctx, int(o.ConcurrentSyncs)) }, nil
 }

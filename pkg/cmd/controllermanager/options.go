@@ -33,8 +33,6 @@ import (
 	componentbaseoptions "k8s.io/component-base/config/options"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	netutils "k8s.io/utils/net"
-
-	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/podautoscaler"
 )
 
 func init() {
@@ -72,31 +70,16 @@ type Options struct {
 	// MinResyncPeriod: informers resync at a random period between it and
 	// twice it.
 	MinResyncPeriod metav1.Duration
-	// Concurrency holds the --concurrent-*-syncs flags.
-	Concurrency Concurrency
+	// ControllerOptions holds the options of each controller (its
+	// --concurrent-*-syncs flag and any other), by controller name, as its
+	// descriptor's NewOptions made them.
+	ControllerOptions map[string]ControllerOptions
 
 	LeaderElection componentbaseconfig.LeaderElectionConfiguration
 	SecureServing  *genericoptions.SecureServingOptions
 	Authentication *genericoptions.DelegatingAuthenticationOptions
 	Authorization  *genericoptions.DelegatingAuthorizationOptions
 	Logs           *logsapi.LoggingConfiguration
-}
-
-// Concurrency is the number of workers of each controller (the
-// --concurrent-*-syncs flags, defaults as kube-controller-manager's).
-type Concurrency struct {
-	ReplicaSet              int32
-	Deployment              int32
-	DaemonSet               int32
-	Job                     int32
-	CronJob                 int32
-	HorizontalPodAutoscaler int32
-	TTLAfterFinished        int32
-
-	// HorizontalPodAutoscalerConfig holds the --horizontal-pod-autoscaler-*
-	// settings of the HorizontalPodAutoscaler controller (they travel to
-	// the controllers with the worker counts).
-	HorizontalPodAutoscalerConfig podautoscaler.Config
 }
 
 // NewOptions returns the defaults.
@@ -107,20 +90,7 @@ func NewOptions() *Options {
 		KubeAPIContentType: runtime.ContentTypeProtobuf,
 		Controllers:        []string{"*"},
 		MinResyncPeriod:    metav1.Duration{Duration: 12 * time.Hour},
-		Concurrency: Concurrency{
-			ReplicaSet: 5,
-			Deployment: 5,
-			DaemonSet:  2,
-			Job:        5,
-			// Twice kube-controller-manager's 5: each create goes through
-			// the aggregation layer (two API servers), so a worker waits
-			// longer per request; the client's QPS still bounds the load.
-			CronJob:                 10,
-			HorizontalPodAutoscaler: 5,
-			TTLAfterFinished:        5,
-
-			HorizontalPodAutoscalerConfig: podautoscaler.DefaultConfig(),
-		},
+		ControllerOptions:  map[string]ControllerOptions{},
 		LeaderElection: componentbaseconfig.LeaderElectionConfiguration{
 			LeaderElect:       true,
 			LeaseDuration:     metav1.Duration{Duration: 15 * time.Second},
@@ -134,6 +104,11 @@ func NewOptions() *Options {
 		Authentication: genericoptions.NewDelegatingAuthenticationOptions(),
 		Authorization:  genericoptions.NewDelegatingAuthorizationOptions(),
 		Logs:           logsapi.NewLoggingConfiguration(),
+	}
+	for _, d := range controllerDescriptors {
+		if d.NewOptions != nil {
+			o.ControllerOptions[d.Name] = d.NewOptions()
+		}
 	}
 	o.SecureServing.BindPort = DefaultSecurePort
 	// No certificate directory: without --tls-cert-file a self-signed
@@ -165,31 +140,11 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 		"are skipped.\nAll controllers: %v", KnownControllers()))
 
 	c := fss.FlagSet("controllers")
-	c.Int32Var(&o.Concurrency.ReplicaSet, "concurrent-replicaset-syncs", o.Concurrency.ReplicaSet,
-		"The number of ReplicaSets that are allowed to sync concurrently. Larger number = more responsive replica management, but more CPU (and network) load.")
-	c.Int32Var(&o.Concurrency.Deployment, "concurrent-deployment-syncs", o.Concurrency.Deployment,
-		"The number of Deployments that are allowed to sync concurrently.")
-	c.Int32Var(&o.Concurrency.DaemonSet, "concurrent-daemonset-syncs", o.Concurrency.DaemonSet,
-		"The number of DaemonSets that are allowed to sync concurrently.")
-	c.Int32Var(&o.Concurrency.Job, "concurrent-job-syncs", o.Concurrency.Job,
-		"The number of Jobs that are allowed to sync concurrently.")
-	c.Int32Var(&o.Concurrency.CronJob, "concurrent-cron-job-syncs", o.Concurrency.CronJob,
-		"The number of CronJobs that are allowed to sync concurrently (kube-controller-manager: 5; more here because each request passes two API servers).")
-	c.Int32Var(&o.Concurrency.HorizontalPodAutoscaler, "concurrent-horizontal-pod-autoscaler-syncs", o.Concurrency.HorizontalPodAutoscaler,
-		"The number of HorizontalPodAutoscalers that are allowed to sync concurrently.")
-	hpa := &o.Concurrency.HorizontalPodAutoscalerConfig
-	c.DurationVar(&hpa.SyncPeriod, "horizontal-pod-autoscaler-sync-period", hpa.SyncPeriod,
-		"The period for syncing the number of pods in horizontal pod autoscaler.")
-	c.Float64Var(&hpa.Tolerance, "horizontal-pod-autoscaler-tolerance", hpa.Tolerance,
-		"The minimum change (from 1.0) in the desired-to-actual metrics ratio for the horizontal pod autoscaler to consider scaling, unless the autoscaler's behavior sets a tolerance.")
-	c.DurationVar(&hpa.DownscaleStabilizationWindow, "horizontal-pod-autoscaler-downscale-stabilization", hpa.DownscaleStabilizationWindow,
-		"The period for which the autoscaler will look backwards and not scale down below any recommendation it made during that period, unless the autoscaler's behavior sets one.")
-	c.DurationVar(&hpa.CPUInitializationPeriod, "horizontal-pod-autoscaler-cpu-initialization-period", hpa.CPUInitializationPeriod,
-		"The period after pod start when CPU samples might be skipped.")
-	c.DurationVar(&hpa.InitialReadinessDelay, "horizontal-pod-autoscaler-initial-readiness-delay", hpa.InitialReadinessDelay,
-		"The period after pod start during which readiness changes will be treated as initial readiness.")
-	c.Int32Var(&o.Concurrency.TTLAfterFinished, "concurrent-ttl-after-finished-syncs", o.Concurrency.TTLAfterFinished,
-		"The number of finished Jobs the TTL-after-finished controller processes concurrently.")
+	for _, d := range controllerDescriptors {
+		if opts := o.ControllerOptions[d.Name]; opts != nil {
+			opts.AddFlags(c)
+		}
+	}
 
 	componentbaseoptions.BindLeaderElectionFlags(&o.LeaderElection, fss.FlagSet("leader election"))
 	o.SecureServing.AddFlags(fss.FlagSet("secure serving"))
@@ -233,22 +188,10 @@ func (o *Options) Validate() error {
 	if o.KubeAPIContentType != runtime.ContentTypeProtobuf && o.KubeAPIContentType != runtime.ContentTypeJSON {
 		errs = append(errs, fmt.Errorf("--kube-api-content-type must be %s or %s, got %q", runtime.ContentTypeProtobuf, runtime.ContentTypeJSON, o.KubeAPIContentType))
 	}
-	for name, n := range map[string]int32{
-		"--concurrent-replicaset-syncs":                o.Concurrency.ReplicaSet,
-		"--concurrent-deployment-syncs":                o.Concurrency.Deployment,
-		"--concurrent-daemonset-syncs":                 o.Concurrency.DaemonSet,
-		"--concurrent-job-syncs":                       o.Concurrency.Job,
-		"--concurrent-cron-job-syncs":                  o.Concurrency.CronJob,
-		"--concurrent-horizontal-pod-autoscaler-syncs": o.Concurrency.HorizontalPodAutoscaler,
-		"--concurrent-ttl-after-finished-syncs":        o.Concurrency.TTLAfterFinished,
-	} {
-		if n < 1 {
-			errs = append(errs, fmt.Errorf("%s must be at least 1, got %d", name, n))
+	for _, d := range controllerDescriptors {
+		if opts := o.ControllerOptions[d.Name]; opts != nil {
+			errs = append(errs, opts.Validate()...)
 		}
-	}
-	if hpa := o.Concurrency.HorizontalPodAutoscalerConfig; hpa.SyncPeriod <= 0 || hpa.Tolerance < 0 || hpa.DownscaleStabilizationWindow < 0 ||
-		hpa.CPUInitializationPeriod < 0 || hpa.InitialReadinessDelay < 0 {
-		errs = append(errs, errors.New("--horizontal-pod-autoscaler-sync-period must be positive, and the other --horizontal-pod-autoscaler-* settings must not be negative"))
 	}
 	if le := o.LeaderElection; le.LeaderElect {
 		if le.ResourceLock != "leases" {

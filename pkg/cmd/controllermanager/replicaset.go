@@ -23,7 +23,19 @@ import (
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/replicaset"
 )
 
-func newReplicaSetController(ctx context.Context, cc ControllerContext) (Runnable, error) {
+func replicaSetDescriptor() Descriptor {
+	return newDescriptor(replicaset.ControllerName, []string{"replicasets"}, newReplicaSetOptions, newReplicaSetController)
+}
+
+func newReplicaSetOptions() *SyncOptions {
+	return &SyncOptions{
+		Flag:            "concurrent-replicaset-syncs",
+		Usage:           "The number of ReplicaSets that are allowed to sync concurrently. Larger number = more responsive replica management, but more CPU (and network) load.",
+		ConcurrentSyncs: 5,
+	}
+}
+
+func newReplicaSetController(ctx context.Context, cc ControllerContext, o *SyncOptions) (Runnable, error) {
 	kube, err := cc.NewKubeClient(replicaset.ControllerName)
 	if err != nil {
 		return nil, fmt.Errorf("creating the kube client of the replicaset controller: %w", err)
@@ -39,5 +51,5 @@ func newReplicaSetController(ctx context.Context, cc ControllerContext) (Runnabl
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) { c.Run(ctx, int(cc.Concurrency.ReplicaSet)) }, nil
+	return func(ctx context.Context) { c.Run(ctx, int(o.ConcurrentSyncs)) }, nil
 }

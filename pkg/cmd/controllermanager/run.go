@@ -243,7 +243,6 @@ func startControllers(ctx context.Context, c *Config, enabled []string, broadcas
 	cc := ControllerContext{
 		KubeInformers:         kubeInformers,
 		ExperimentalInformers: ourInformers,
-		Concurrency:           c.Options.Concurrency,
 		AvailableResources:    available,
 		InformersStarted:      informersStarted,
 		Clock:                 clock.RealClock{},
@@ -253,7 +252,7 @@ func startControllers(ctx context.Context, c *Config, enabled []string, broadcas
 	var runs []Runnable
 	for _, d := range toStart {
 		ctrlCtx := klog.NewContext(ctx, klog.LoggerWithName(logger, d.Name))
-		run, err := d.Init(ctrlCtx, cc)
+		run, err := d.Init(ctrlCtx, cc, c.Options.ControllerOptions[d.Name])
 		if err != nil {
 			return fmt.Errorf("starting the %s controller: %w", d.Name, err)
 		}

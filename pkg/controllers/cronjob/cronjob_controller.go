@@ -185,7 +185,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 func (c *Controller) addCronJob(logger klog.Logger, obj any) {
 	cj := obj.(*v1alpha1.CronJob)
 	logger.V(4).Info("Adding", "cronJob", klog.KObj(cj))
-	controllerutil.Enqueue(c.queue, cj)
+	controllerutil.Enqueue(logger, c.queue, cj)
 }
 
 func (c *Controller) updateCronJob(logger klog.Logger, old, cur any) {
@@ -203,7 +203,7 @@ func (c *Controller) updateCronJob(logger klog.Logger, old, cur any) {
 		c.windowStart[curCJ.UID] = now
 		c.mu.Unlock()
 	}
-	controllerutil.Enqueue(c.queue, curCJ)
+	controllerutil.Enqueue(logger, c.queue, curCJ)
 }
 
 func (c *Controller) deleteCronJob(logger klog.Logger, obj any) {
@@ -214,7 +214,7 @@ func (c *Controller) deleteCronJob(logger klog.Logger, obj any) {
 	}
 	logger.V(4).Info("Deleting", "cronJob", klog.KObj(cj))
 	c.forget(cj.UID)
-	controllerutil.Enqueue(c.queue, cj)
+	controllerutil.Enqueue(logger, c.queue, cj)
 }
 
 // forget drops the in-memory state of a CronJob.
@@ -253,7 +253,7 @@ func (c *Controller) enqueueOwner(logger klog.Logger, obj any) {
 	if err != nil || cj.UID != ref.UID {
 		return
 	}
-	controllerutil.Enqueue(c.queue, cj)
+	controllerutil.Enqueue(logger, c.queue, cj)
 }
 
 // Sync.

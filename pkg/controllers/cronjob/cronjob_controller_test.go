@@ -39,6 +39,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllertest"
 	"github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions"
 )
@@ -82,11 +83,7 @@ func newFixture(t *testing.T, now time.Time, cjs []*v1alpha1.CronJob, jobs []*v1
 		requeued: map[string]time.Duration{},
 	}
 	// The fake clientset sets no UIDs.
-	f.client.PrependReactor("create", "jobs", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		j := a.(clienttesting.CreateAction).GetObject().(*v1alpha1.Job)
-		j.UID = types.UID(j.Name + "-uid")
-		return false, nil, nil
-	})
+	controllertest.OnCreate(f.client, "jobs", controllertest.Fill{UID: true})
 	factory := informers.NewSharedInformerFactory(f.client, 0)
 	c, err := NewController(ctx, factory.Experimental().V1alpha1().CronJobs(), factory.Experimental().V1alpha1().Jobs(),
 		f.client, f.recorder, f.clock)
@@ -165,13 +162,7 @@ func (f *fixture) countEvents(reason string) int {
 }
 
 func (f *fixture) createdJobs() []*v1alpha1.Job {
-	var out []*v1alpha1.Job
-	for _, a := range f.client.Actions() {
-		if a.GetVerb() == "create" && a.GetResource().Resource == "jobs" {
-			out = append(out, a.(clienttesting.CreateAction).GetObject().(*v1alpha1.Job))
-		}
-	}
-	return out
+	return controllertest.Created[*v1alpha1.Job]("jobs", f.client.Actions())
 }
 
 func (f *fixture) deletedJobs() []clienttesting.DeleteActionImpl {
@@ -186,13 +177,11 @@ func (f *fixture) deletedJobs() []clienttesting.DeleteActionImpl {
 
 // status returns the last status written, or nil.
 func (f *fixture) status() *v1alpha1.CronJobStatus {
-	var out *v1alpha1.CronJobStatus
-	for _, a := range f.client.Actions() {
-		if u, ok := a.(clienttesting.UpdateAction); ok && a.GetSubresource() == "status" {
-			out = &u.GetObject().(*v1alpha1.CronJob).Status
-		}
+	updates := controllertest.StatusUpdates[*v1alpha1.CronJob](f.client.Actions())
+	if len(updates) == 0 {
+		return nil
 	}
-	return out
+	return &updates[len(updates)-1].Status
 }
 
 // storedJobs lists the Jobs in the fake API.

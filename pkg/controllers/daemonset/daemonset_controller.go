@@ -223,14 +223,14 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 // Event handlers.
 
-func (c *Controller) enqueue(ds *v1alpha1.DaemonSet) {
-	controllerutil.Enqueue(c.queue, ds)
+func (c *Controller) enqueue(logger klog.Logger, ds *v1alpha1.DaemonSet) {
+	controllerutil.Enqueue(logger, c.queue, ds)
 }
 
 func (c *Controller) addDaemonSet(logger klog.Logger, obj any) {
 	ds := obj.(*v1alpha1.DaemonSet)
 	logger.V(4).Info("Adding", "daemonSet", klog.KObj(ds))
-	c.enqueue(ds)
+	c.enqueue(logger, ds)
 }
 
 func (c *Controller) updateDaemonSet(logger klog.Logger, old, cur any) {
@@ -242,7 +242,7 @@ func (c *Controller) updateDaemonSet(logger klog.Logger, old, cur any) {
 		}
 	}
 	logger.V(4).Info("Updating", "daemonSet", klog.KObj(curDS))
-	c.enqueue(curDS)
+	c.enqueue(logger, curDS)
 }
 
 func (c *Controller) deleteDaemonSet(logger klog.Logger, obj any) {
@@ -273,7 +273,7 @@ func (c *Controller) addHistory(logger klog.Logger, obj any) {
 		return
 	}
 	for _, ds := range c.matchingDaemonSets(logger, rev.Namespace, rev.Labels) {
-		c.enqueue(ds)
+		c.enqueue(logger, ds)
 	}
 }
 
@@ -286,18 +286,18 @@ func (c *Controller) updateHistory(logger klog.Logger, old, cur any) {
 	refChanged := !equalRefs(oldRef, curRef)
 	if refChanged && oldRef != nil {
 		if ds := c.resolveControllerRef(oldRev.Namespace, oldRef); ds != nil {
-			c.enqueue(ds)
+			c.enqueue(logger, ds)
 		}
 	}
 	if curRef != nil {
 		if ds := c.resolveControllerRef(curRev.Namespace, curRef); ds != nil {
-			c.enqueue(ds)
+			c.enqueue(logger, ds)
 		}
 		return
 	}
 	if refChanged || !labels.Equals(oldRev.Labels, curRev.Labels) {
 		for _, ds := range c.matchingDaemonSets(logger, curRev.Namespace, curRev.Labels) {
-			c.enqueue(ds)
+			c.enqueue(logger, ds)
 		}
 	}
 }
@@ -314,7 +314,7 @@ func (c *Controller) deleteHistory(logger klog.Logger, obj any) {
 	}
 	if ds := c.resolveControllerRef(rev.Namespace, ref); ds != nil {
 		logger.V(4).Info("ControllerRevision deleted", "controllerRevision", klog.KObj(rev), "daemonSet", klog.KObj(ds))
-		c.enqueue(ds)
+		c.enqueue(logger, ds)
 	}
 }
 
@@ -342,7 +342,7 @@ func (c *Controller) addPod(logger klog.Logger, obj any) {
 	}
 	// An orphan: every matching DaemonSet may want to adopt it.
 	for _, ds := range c.matchingDaemonSets(logger, pod.Namespace, pod.Labels) {
-		c.enqueue(ds)
+		c.enqueue(logger, ds)
 	}
 }
 
@@ -361,7 +361,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 	refChanged := !equalRefs(oldRef, curRef)
 	if refChanged && oldRef != nil {
 		if ds := c.resolveControllerRef(oldPod.Namespace, oldRef); ds != nil {
-			c.enqueue(ds)
+			c.enqueue(logger, ds)
 		}
 	}
 	if curRef != nil {
@@ -370,7 +370,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 			return
 		}
 		logger.V(4).Info("Pod updated", "pod", klog.KObj(curPod), "daemonSet", klog.KObj(ds))
-		c.enqueue(ds)
+		c.enqueue(logger, ds)
 		if reason, msg, ok := unschedulable(curPod); ok {
 			if _, _, wasUnschedulable := unschedulable(oldPod); !wasUnschedulable {
 				node, _ := targetNodeName(curPod)
@@ -389,7 +389,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 	}
 	if refChanged || !labels.Equals(oldPod.Labels, curPod.Labels) {
 		for _, ds := range c.matchingDaemonSets(logger, curPod.Namespace, curPod.Labels) {
-			c.enqueue(ds)
+			c.enqueue(logger, ds)
 		}
 	}
 }
@@ -458,7 +458,7 @@ func (c *Controller) deleteNode(logger klog.Logger, obj any) {
 	}
 	logger.V(4).Info("Node deleted", "node", klog.KObj(node))
 	for _, ds := range c.daemonSetsWithPodsOn(node.Name) {
-		c.enqueue(ds)
+		c.enqueue(logger, ds)
 	}
 }
 
@@ -523,7 +523,7 @@ func (c *Controller) syncNode(ctx context.Context, nodeName string) error {
 		// Progressing condition.
 		if (shouldRun && !has) || (!shouldContinueRunning && has) || (has && ds.Status.NumberMisscheduled > 0) || (has && usesProgressiveFields(ds)) {
 			logger.V(4).Info("Node change affects DaemonSet", "node", klog.KObj(node), "daemonSet", klog.KObj(ds))
-			c.enqueue(ds)
+			c.enqueue(logger, ds)
 		}
 	}
 	return nil

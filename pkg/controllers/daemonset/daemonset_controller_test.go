@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +43,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllertest"
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllerutil"
 	"github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions"
@@ -98,21 +98,8 @@ func newFixture(t *testing.T, dss []*v1alpha1.DaemonSet, nodes []*corev1.Node, p
 	}
 	// The fake clientset implements neither generateName nor UIDs and
 	// creation timestamps.
-	var generated atomic.Int32
-	f.kube.PrependReactor("create", "pods", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		p := a.(clienttesting.CreateAction).GetObject().(*corev1.Pod)
-		if p.Name == "" && p.GenerateName != "" {
-			p.Name = fmt.Sprintf("%s%d", p.GenerateName, generated.Add(1))
-		}
-		p.UID = types.UID(p.Name + "-uid")
-		p.CreationTimestamp = metav1.NewTime(f.clock.Now())
-		return false, nil, nil
-	})
-	f.kube.PrependReactor("create", "controllerrevisions", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		r := a.(clienttesting.CreateAction).GetObject().(*appsv1.ControllerRevision)
-		r.UID = types.UID(r.Name + "-uid")
-		return false, nil, nil
-	})
+	controllertest.OnCreate(f.kube, "pods", controllertest.Fill{GenerateName: true, UID: true, CreationTimestamp: f.clock})
+	controllertest.OnCreate(f.kube, "controllerrevisions", controllertest.Fill{UID: true})
 	kubeInformers := kubeinformers.NewSharedInformerFactory(f.kube, 0)
 	ourInformers := informers.NewSharedInformerFactory(f.client, 0)
 	c, err := NewController(ctx, ourInformers.Experimental().V1alpha1().DaemonSets(),
@@ -254,40 +241,19 @@ func (f *fixture) updateTemplate(ds *v1alpha1.DaemonSet, image string) *v1alpha1
 }
 
 func (f *fixture) actions(verb, resource string) []clienttesting.Action {
-	var out []clienttesting.Action
-	for _, a := range append(f.kube.Actions(), f.client.Actions()...) {
-		if a.GetVerb() == verb && a.GetResource().Resource == resource {
-			out = append(out, a)
-		}
-	}
-	return out
+	return controllertest.Actions(verb, resource, f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) createdPods() []*corev1.Pod {
-	var out []*corev1.Pod
-	for _, a := range f.actions("create", "pods") {
-		out = append(out, a.(clienttesting.CreateAction).GetObject().(*corev1.Pod))
-	}
-	return out
+	return controllertest.Created[*corev1.Pod]("pods", f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) deletedPods() []string {
-	var out []string
-	for _, a := range f.actions("delete", "pods") {
-		out = append(out, a.(clienttesting.DeleteAction).GetName())
-	}
-	sort.Strings(out)
-	return out
+	return controllertest.DeletedNames("pods", f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) statusUpdates() []*v1alpha1.DaemonSet {
-	var out []*v1alpha1.DaemonSet
-	for _, a := range f.client.Actions() {
-		if u, ok := a.(clienttesting.UpdateAction); ok && a.GetSubresource() == "status" {
-			out = append(out, u.GetObject().(*v1alpha1.DaemonSet))
-		}
-	}
-	return out
+	return controllertest.StatusUpdates[*v1alpha1.DaemonSet](f.client.Actions())
 }
 
 // podsByNode returns the pods in the tracker per target node.

@@ -144,8 +144,8 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 // Event handlers.
 
-func (c *Controller) enqueue(d *v1alpha1.Deployment) {
-	controllerutil.Enqueue(c.queue, d)
+func (c *Controller) enqueue(logger klog.Logger, d *v1alpha1.Deployment) {
+	controllerutil.Enqueue(logger, c.queue, d)
 }
 
 func (c *Controller) addDeployment(logger klog.Logger, obj any) {
@@ -154,7 +154,7 @@ func (c *Controller) addDeployment(logger klog.Logger, obj any) {
 		return
 	}
 	logger.V(4).Info("Deployment changed", "deployment", klog.KObj(d))
-	c.enqueue(d)
+	c.enqueue(logger, d)
 }
 
 func (c *Controller) deleteDeployment(logger klog.Logger, obj any) {
@@ -164,7 +164,7 @@ func (c *Controller) deleteDeployment(logger klog.Logger, obj any) {
 		return
 	}
 	logger.V(4).Info("Deployment deleted", "deployment", klog.KObj(d))
-	c.enqueue(d)
+	c.enqueue(logger, d)
 }
 
 func (c *Controller) addReplicaSet(logger klog.Logger, obj any) {
@@ -176,13 +176,13 @@ func (c *Controller) addReplicaSet(logger klog.Logger, obj any) {
 	if ref := metav1.GetControllerOf(rs); ref != nil {
 		if d := c.resolveControllerRef(rs.Namespace, ref); d != nil {
 			logger.V(4).Info("ReplicaSet added", "replicaSet", klog.KObj(rs), "deployment", klog.KObj(d))
-			c.enqueue(d)
+			c.enqueue(logger, d)
 		}
 		return
 	}
 	// An orphan: every matching Deployment may want to adopt it.
 	for _, d := range c.deploymentsForReplicaSet(logger, rs) {
-		c.enqueue(d)
+		c.enqueue(logger, d)
 	}
 }
 
@@ -195,19 +195,19 @@ func (c *Controller) updateReplicaSet(logger klog.Logger, old, cur any) {
 	refChanged := !apiequality.Semantic.DeepEqual(oldRef, curRef)
 	if refChanged && oldRef != nil {
 		if d := c.resolveControllerRef(oldRS.Namespace, oldRef); d != nil {
-			c.enqueue(d)
+			c.enqueue(logger, d)
 		}
 	}
 	if curRef != nil {
 		if d := c.resolveControllerRef(curRS.Namespace, curRef); d != nil {
 			logger.V(4).Info("ReplicaSet updated", "replicaSet", klog.KObj(curRS), "deployment", klog.KObj(d))
-			c.enqueue(d)
+			c.enqueue(logger, d)
 		}
 		return
 	}
 	if refChanged || !labels.Equals(oldRS.Labels, curRS.Labels) {
 		for _, d := range c.deploymentsForReplicaSet(logger, curRS) {
-			c.enqueue(d)
+			c.enqueue(logger, d)
 		}
 	}
 }
@@ -224,7 +224,7 @@ func (c *Controller) deleteReplicaSet(logger klog.Logger, obj any) {
 	}
 	if d := c.resolveControllerRef(rs.Namespace, ref); d != nil {
 		logger.V(4).Info("ReplicaSet deleted", "replicaSet", klog.KObj(rs), "deployment", klog.KObj(d))
-		c.enqueue(d)
+		c.enqueue(logger, d)
 	}
 }
 
@@ -241,7 +241,7 @@ func (c *Controller) deletePod(logger klog.Logger, obj any) {
 		return
 	}
 	logger.V(4).Info("Pod deleted", "pod", klog.KObj(pod), "deployment", klog.KObj(d))
-	c.enqueue(d)
+	c.enqueue(logger, d)
 }
 
 // updatePod wakes a Deployment with a restart budget
@@ -258,7 +258,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 		return
 	}
 	logger.V(4).Info("Pod restarted", "pod", klog.KObj(curPod), "deployment", klog.KObj(d))
-	c.enqueue(d)
+	c.enqueue(logger, d)
 }
 
 func restartCount(p *corev1.Pod) int32 {

@@ -38,6 +38,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllertest"
 	"github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions"
 )
@@ -83,16 +84,7 @@ func newFixture(t *testing.T, ds []*v1alpha1.Deployment, rss []*v1alpha1.Replica
 		rateLimited:   map[string]int{},
 	}
 	// The fake clientset sets neither UIDs nor creation timestamps.
-	f.client.PrependReactor("create", "replicasets", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		rs := a.(clienttesting.CreateAction).GetObject().(*v1alpha1.ReplicaSet)
-		if rs.UID == "" {
-			rs.UID = types.UID(rs.Name + "-uid")
-		}
-		if rs.CreationTimestamp.IsZero() {
-			rs.CreationTimestamp = metav1.NewTime(f.clock.Now())
-		}
-		return false, nil, nil
-	})
+	controllertest.OnCreate(f.client, "replicasets", controllertest.Fill{UID: true, CreationTimestamp: f.clock})
 	kubeInformers := kubeinformers.NewSharedInformerFactory(kubefake.NewClientset(), 0)
 	ourInformers := informers.NewSharedInformerFactory(f.client, 0)
 	c, err := NewController(ctx, ourInformers.Experimental().V1alpha1().Deployments(), ourInformers.Experimental().V1alpha1().ReplicaSets(),
@@ -169,21 +161,11 @@ func (f *fixture) mustSync(d *v1alpha1.Deployment) {
 }
 
 func (f *fixture) actions(verb, resource string) []clienttesting.Action {
-	var out []clienttesting.Action
-	for _, a := range f.client.Actions() {
-		if a.GetVerb() == verb && a.GetResource().Resource == resource {
-			out = append(out, a)
-		}
-	}
-	return out
+	return controllertest.Actions(verb, resource, f.client.Actions())
 }
 
 func (f *fixture) createdReplicaSets() []*v1alpha1.ReplicaSet {
-	var out []*v1alpha1.ReplicaSet
-	for _, a := range f.actions("create", "replicasets") {
-		out = append(out, a.(clienttesting.CreateAction).GetObject().(*v1alpha1.ReplicaSet))
-	}
-	return out
+	return controllertest.Created[*v1alpha1.ReplicaSet]("replicasets", f.client.Actions())
 }
 
 // getDeployment returns the Deployment as stored.

@@ -42,6 +42,7 @@ import (
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllerutil"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/keystate"
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions/experimental/v1alpha1"
 	listers "github.com/kube-experimental/workloads-apiserver/pkg/generated/listers/experimental/v1alpha1"
@@ -118,15 +119,16 @@ type Controller struct {
 	// tracking finalizer removal was requested but not yet observed.
 	finalizerExpectations *uidExpectations
 	backoff               *backoffStore
-	// finishedJobs holds the UIDs of Jobs this controller marked finished
-	// whose update event was not observed yet: syncing them again from a
-	// stale cache would redo the work.
-	finishedJobs sync.Map
-	// lastTracked holds, per Job key, when its status was last tracked.
-	lastTracked sync.Map
-	// writtenVersion holds, per Job key, the resourceVersion of the Job as
-	// this controller last wrote its status.
-	writtenVersion sync.Map
+	// finished holds, per Job key, the Job as this controller wrote it
+	// finished, until the cache shows it finished: syncing it again from
+	// a stale cache would redo the work.
+	finished *keystate.ConsistencyStore[string]
+	// written holds, per Job key, the Job as this controller last wrote
+	// its status (see staleWait).
+	written *keystate.ConsistencyStore[string]
+	// tracked holds, per Job key, when its status was last tracked: one
+	// tracking pass per syncBatchPeriod (see trackingWait).
+	tracked *keystate.Batcher[string]
 
 	jobLister listers.JobLister
 	jobSynced cache.InformerSynced
@@ -162,6 +164,9 @@ func NewController(ctx context.Context, jobInformer informers.JobInformer, podIn
 		expectations:          controllerutil.NewExpectations(clk),
 		finalizerExpectations: newUIDExpectations(),
 		backoff:               newBackoffStore(),
+		finished:              keystate.NewConsistencyStore[string](),
+		written:               keystate.NewConsistencyStore[string](),
+		tracked:               keystate.NewBatcher[string](syncBatchPeriod, clk),
 		jobLister:             jobInformer.Lister(),
 		jobSynced:             jobInformer.Informer().HasSynced,
 		podLister:             podInformer.Lister(),
@@ -288,14 +293,22 @@ func (c *Controller) deleteJob(logger klog.Logger, obj any) {
 		return
 	}
 	logger.V(4).Info("Deleting", "job", klog.KObj(job))
-	c.finishedJobs.Delete(job.UID)
-	c.lastTracked.Delete(key)
-	c.writtenVersion.Delete(key)
-	c.expectations.DeleteExpectations(logger, key)
-	c.backoff.remove(key)
+	c.forget(logger, key)
 	c.queue.Add(key)
 	// Its pods still carrying the tracking finalizer will never be counted.
 	c.enqueueOrphansOf(logger, job)
+}
+
+// forget drops everything the controller remembers of the Job key: the
+// delete handler calls it, and so does a sync that finds the Job gone (a
+// sync in flight at the delete may have remembered more since).
+func (c *Controller) forget(logger klog.Logger, key string) {
+	c.expectations.DeleteExpectations(logger, key)
+	c.finalizerExpectations.forget(key)
+	c.backoff.remove(key)
+	c.finished.Clear(key)
+	c.written.Clear(key)
+	c.tracked.Forget(key)
 }
 
 // enqueueOrphansOf queues the pods of job (by controllerRef) that still carry

@@ -22,7 +22,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +40,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllertest"
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllerutil"
 	"github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions"
@@ -88,14 +88,8 @@ func newFixture(t *testing.T, jobs []*v1alpha1.Job, pods []*corev1.Pod) *fixture
 		recorder: record.NewFakeRecorder(1000),
 		requeued: map[string]time.Duration{},
 	}
-	var generated atomic.Int32
-	f.kube.PrependReactor("create", "pods", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		p := a.(clienttesting.CreateAction).GetObject().(*corev1.Pod)
-		if p.Name == "" && p.GenerateName != "" {
-			p.Name = fmt.Sprintf("%s%d", p.GenerateName, generated.Add(1))
-		}
-		return false, nil, nil
-	})
+	// The fake clientset does not implement generateName.
+	controllertest.OnCreate(f.kube, "pods", controllertest.Fill{GenerateName: true})
 	record := func(a clienttesting.Action) (bool, runtime.Object, error) {
 		if v := a.GetVerb(); v != "get" && v != "list" && v != "watch" {
 			entry := v + " " + a.GetResource().Resource
@@ -158,7 +152,7 @@ func statusSummary(j *v1alpha1.Job) string {
 
 func (f *fixture) sync(j *v1alpha1.Job) error {
 	if !f.paced {
-		f.c.lastTracked.Clear()
+		f.c.tracked.ForgetAll()
 	}
 	f.kube.ClearActions()
 	f.client.ClearActions()
@@ -182,30 +176,15 @@ func (f *fixture) writes() []string {
 }
 
 func (f *fixture) actions(verb, resource string) []clienttesting.Action {
-	var out []clienttesting.Action
-	for _, a := range append(f.kube.Actions(), f.client.Actions()...) {
-		if a.GetVerb() == verb && a.GetResource().Resource == resource {
-			out = append(out, a)
-		}
-	}
-	return out
+	return controllertest.Actions(verb, resource, f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) createdPods() []*corev1.Pod {
-	var out []*corev1.Pod
-	for _, a := range f.actions("create", "pods") {
-		out = append(out, a.(clienttesting.CreateAction).GetObject().(*corev1.Pod))
-	}
-	return out
+	return controllertest.Created[*corev1.Pod]("pods", f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) deletedPods() []string {
-	var out []string
-	for _, a := range f.actions("delete", "pods") {
-		out = append(out, a.(clienttesting.DeleteAction).GetName())
-	}
-	slices.Sort(out)
-	return out
+	return controllertest.DeletedNames("pods", f.kube.Actions(), f.client.Actions())
 }
 
 // patchedPods returns the names of pods whose tracking finalizer was
@@ -225,26 +204,15 @@ func (f *fixture) finalizerRemovals() []string {
 // lastStatus returns the last status written.
 func (f *fixture) lastStatus() *v1alpha1.Job {
 	f.t.Helper()
-	var last *v1alpha1.Job
-	for _, a := range f.client.Actions() {
-		if u, ok := a.(clienttesting.UpdateAction); ok && a.GetSubresource() == "status" {
-			last = u.GetObject().(*v1alpha1.Job)
-		}
-	}
-	if last == nil {
+	updates := controllertest.StatusUpdates[*v1alpha1.Job](f.client.Actions())
+	if len(updates) == 0 {
 		f.t.Fatal("no status update")
 	}
-	return last
+	return updates[len(updates)-1]
 }
 
 func (f *fixture) statusUpdates() int {
-	n := 0
-	for _, a := range f.client.Actions() {
-		if a.GetVerb() == "update" && a.GetSubresource() == "status" {
-			n++
-		}
-	}
-	return n
+	return len(controllertest.StatusUpdates[*v1alpha1.Job](f.client.Actions()))
 }
 
 func (f *fixture) events() []string {
@@ -1266,5 +1234,24 @@ func TestPodsAreNotManagedFromAStatusOlderThanTheLastWrite(t *testing.T) {
 	}
 	if d, ok := f.requeued[key(j)]; !ok || d != syncBatchPeriod-2*podSyncBatchPeriod {
 		t.Errorf("requeued after %v (%v), want the tracking pass in %v", d, ok, syncBatchPeriod-2*podSyncBatchPeriod)
+	}
+}
+
+func TestDeleteForgetsEverythingOfTheJob(t *testing.T) {
+	j := newJob("pi", 2, 2)
+	f := newFixture(t, []*v1alpha1.Job{j}, []*corev1.Pod{newPod("a", j, succeeded()), newPod("b", j, succeeded())})
+	f.paced = true
+	f.mustSync(j) // finishes the Job: its status written, tracked and marked finished
+	if f.c.written.Len() == 0 || f.c.finished.Len() == 0 || f.c.tracked.Len() == 0 {
+		t.Fatalf("after a finishing sync: written=%d finished=%d tracked=%d, want each remembered",
+			f.c.written.Len(), f.c.finished.Len(), f.c.tracked.Len())
+	}
+	f.c.deleteJob(klog.FromContext(f.ctx), j)
+	if n := f.c.written.Len() + f.c.finished.Len() + f.c.tracked.Len(); n != 0 {
+		t.Errorf("after the delete event: written=%d finished=%d tracked=%d, want nothing left",
+			f.c.written.Len(), f.c.finished.Len(), f.c.tracked.Len())
+	}
+	if got := f.c.finalizerExpectations.get(key(j)); got.Len() != 0 {
+		t.Errorf("finalizer expectations left after the delete event: %v", got)
 	}
 }

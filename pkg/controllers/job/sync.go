@@ -127,11 +127,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	shared, err := c.jobLister.Jobs(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		logger.V(4).Info("Job has been deleted", "job", key)
-		c.lastTracked.Delete(key)
-		c.writtenVersion.Delete(key)
-		c.expectations.DeleteExpectations(logger, key)
-		c.finalizerExpectations.forget(key)
-		c.backoff.remove(key)
+		c.forget(logger, key)
 		return nil
 	}
 	if err != nil {
@@ -143,11 +139,11 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	}
 	if isFinished(shared) {
 		c.backoff.remove(key)
-		c.finishedJobs.Delete(shared.UID)
+		c.finished.Clear(key)
 		c.enqueueOrphansOf(logger, shared)
 		return nil
 	}
-	if _, ok := c.finishedJobs.Load(shared.UID); ok {
+	if c.finished.Pending(key, shared) {
 		logger.V(2).Info("Job was marked finished; waiting for the update to be observed", "job", klog.KObj(shared))
 		return nil
 	}
@@ -310,7 +306,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		c.enqueueAfter(key, wait)
 		return manageErr
 	}
-	c.lastTracked.Store(key, c.clock.Now())
+	c.tracked.Mark(key)
 	needsUpdate := suspendChanged || activeCount != job.Status.Active || !ptr.Equal(&st.ready, job.Status.Ready) ||
 		!ptr.Equal(job.Status.Terminating, &st.terminating)
 	job.Status.Active = activeCount
@@ -330,11 +326,7 @@ func (c *Controller) trackingWait(key string, st *syncState, shared *v1alpha1.Jo
 	if st.finished != nil || suspendChanged || shared.Status.StartTime == nil || shared.DeletionTimestamp != nil {
 		return 0
 	}
-	last, ok := c.lastTracked.Load(key)
-	if !ok {
-		return 0
-	}
-	return syncBatchPeriod - c.clock.Since(last.(time.Time))
+	return c.tracked.Wait(key)
 }
 
 // staleWait returns how long to wait before syncing a Job whose cached
@@ -344,11 +336,7 @@ func (c *Controller) trackingWait(key string, st *syncState, shared *v1alpha1.Jo
 // podSyncBatchPeriod. A Job that another writer changed after that write
 // waits too, at most until the tracking pass.
 func (c *Controller) staleWait(key string, shared *v1alpha1.Job) time.Duration {
-	written, ok := c.writtenVersion.Load(key)
-	if !ok || written.(string) == shared.ResourceVersion {
-		return 0
-	}
-	if last, ok := c.lastTracked.Load(key); !ok || c.clock.Since(last.(time.Time)) >= syncBatchPeriod {
+	if !c.written.Lagging(key, shared) || c.tracked.Wait(key) == 0 {
 		return 0
 	}
 	return podSyncBatchPeriod

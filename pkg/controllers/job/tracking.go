@@ -153,7 +153,7 @@ func (c *Controller) trackStatusAndRemoveFinalizers(ctx context.Context, st *syn
 	st.job = updated
 	if finished {
 		c.recordFinished(st.job, st.finished)
-		c.finishedJobs.Store(st.job.UID, struct{}{})
+		c.finished.WroteAt(st.key, st.job)
 	}
 	return nil
 }
@@ -321,7 +321,7 @@ func (c *Controller) updateStatus(ctx context.Context, job *v1alpha1.Job) (*v1al
 	if err != nil {
 		return nil, err
 	}
-	c.writtenVersion.Store(updated.Namespace+"/"+updated.Name, updated.ResourceVersion)
+	c.written.WroteAt(updated.Namespace+"/"+updated.Name, updated)
 	if updated.Status.UncountedTerminatedPods == nil {
 		updated.Status.UncountedTerminatedPods = &v1alpha1.UncountedTerminatedPods{}
 	}

@@ -47,6 +47,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllertest"
 	"github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions"
 )
@@ -356,13 +357,7 @@ func (f *fixture) status() v1alpha1.HorizontalPodAutoscalerStatus {
 
 // statusUpdates counts the status writes of the last sync.
 func (f *fixture) statusUpdates() int {
-	n := 0
-	for _, a := range f.client.Actions() {
-		if a.GetVerb() == "update" && a.GetSubresource() == "status" {
-			n++
-		}
-	}
-	return n
+	return len(controllertest.StatusUpdates[*v1alpha1.HorizontalPodAutoscaler](f.client.Actions()))
 }
 
 // events drains the recorded events.

@@ -149,11 +149,11 @@ func NewController(ctx context.Context, hpaInformer informers.HorizontalPodAutos
 	logger := klog.FromContext(ctx)
 	if _, err := hpaInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
-			controllerutil.Enqueue(c.queue, obj)
+			controllerutil.Enqueue(logger, c.queue, obj)
 		},
 		UpdateFunc: func(old, cur any) { c.updateHPA(logger, old, cur) },
 		DeleteFunc: func(obj any) {
-			controllerutil.Enqueue(c.queue, obj)
+			controllerutil.Enqueue(logger, c.queue, obj)
 		},
 	}); err != nil {
 		return nil, fmt.Errorf("adding HorizontalPodAutoscaler event handler: %w", err)

@@ -39,6 +39,7 @@ import (
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllerutil"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/keystate"
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions/experimental/v1alpha1"
 	listers "github.com/kube-experimental/workloads-apiserver/pkg/generated/listers/experimental/v1alpha1"
@@ -79,10 +80,9 @@ type Controller struct {
 	podIndexer cache.Indexer
 	podSynced  cache.InformerSynced
 
-	// lastStatusEvent is when a pod status change last came in, per
+	// statusEvents remembers when a pod status change last came in, per
 	// ReplicaSet key (see podStatusBatchPeriod).
-	statusEventsMu  sync.Mutex
-	lastStatusEvent map[string]time.Time
+	statusEvents *keystate.Batcher[string]
 
 	queue  workqueue.TypedRateLimitingInterface[string]
 	worker *controllerutil.Worker
@@ -113,8 +113,7 @@ func NewController(ctx context.Context, rsInformer informers.ReplicaSetInformer,
 		podIndexer:    podInformer.Informer().GetIndexer(),
 		podSynced:     podInformer.Informer().HasSynced,
 		queue:         controllerutil.NewRateLimitingQueue(ControllerName),
-
-		lastStatusEvent: map[string]time.Time{},
+		statusEvents:  keystate.NewBatcher[string](podStatusBatchPeriod, clk),
 	}
 	c.enqueueAfter = c.queue.AddAfter
 	c.worker = &controllerutil.Worker{Name: ControllerName, Queue: c.queue, Sync: c.sync}
@@ -155,14 +154,14 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 // Event handlers.
 
-func (c *Controller) enqueue(rs *v1alpha1.ReplicaSet) {
-	controllerutil.Enqueue(c.queue, rs)
+func (c *Controller) enqueue(logger klog.Logger, rs *v1alpha1.ReplicaSet) {
+	controllerutil.Enqueue(logger, c.queue, rs)
 }
 
 func (c *Controller) addRS(logger klog.Logger, obj any) {
 	rs := obj.(*v1alpha1.ReplicaSet)
 	logger.V(4).Info("Adding", "replicaSet", klog.KObj(rs))
-	c.enqueue(rs)
+	c.enqueue(logger, rs)
 }
 
 func (c *Controller) updateRS(logger klog.Logger, old, cur any) {
@@ -177,7 +176,7 @@ func (c *Controller) updateRS(logger klog.Logger, old, cur any) {
 	if oldReplicas, curReplicas := replicasOf(oldRS), replicasOf(curRS); oldReplicas != curReplicas {
 		logger.V(4).Info("Replicas changed", "replicaSet", klog.KObj(curRS), "old", oldReplicas, "new", curReplicas)
 	}
-	c.enqueue(curRS)
+	c.enqueue(logger, curRS)
 }
 
 func (c *Controller) deleteRS(logger klog.Logger, obj any) {
@@ -191,22 +190,15 @@ func (c *Controller) deleteRS(logger klog.Logger, obj any) {
 		return
 	}
 	logger.V(4).Info("Deleting", "replicaSet", klog.KObj(rs))
-	c.expectations.DeleteExpectations(logger, key)
-	c.statusEventsMu.Lock()
-	delete(c.lastStatusEvent, key)
-	c.statusEventsMu.Unlock()
+	c.forget(logger, key)
 	c.queue.Add(key)
 }
 
-// inStatusBurst records a pod status change for the ReplicaSet key and
-// reports whether it follows the previous one within podStatusBatchPeriod.
-func (c *Controller) inStatusBurst(key string) bool {
-	now := c.clock.Now()
-	c.statusEventsMu.Lock()
-	defer c.statusEventsMu.Unlock()
-	last, seen := c.lastStatusEvent[key]
-	c.lastStatusEvent[key] = now
-	return seen && now.Sub(last) < podStatusBatchPeriod
+// forget drops everything the controller remembers of the ReplicaSet key:
+// the delete handler calls it, and so does a sync that finds it gone.
+func (c *Controller) forget(logger klog.Logger, key string) {
+	c.expectations.DeleteExpectations(logger, key)
+	c.statusEvents.Forget(key)
 }
 
 func (c *Controller) addPod(logger klog.Logger, obj any) {
@@ -233,7 +225,7 @@ func (c *Controller) addPod(logger klog.Logger, obj any) {
 	}
 	// An orphan: every matching ReplicaSet may want to adopt it.
 	for _, rs := range c.matchingReplicaSets(logger, pod) {
-		c.enqueue(rs)
+		c.enqueue(logger, rs)
 	}
 }
 
@@ -256,7 +248,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 	refChanged := !equalRefs(oldRef, curRef)
 	if refChanged && oldRef != nil {
 		if rs := c.resolveControllerRef(oldPod.Namespace, oldRef); rs != nil {
-			c.enqueue(rs)
+			c.enqueue(logger, rs)
 		}
 	}
 	if curRef != nil {
@@ -269,14 +261,14 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 			// status write. In a burst, coalesce the changes into one
 			// write per batch period instead of one per sync.
 			if key, err := controllerutil.KeyFunc(rs); err == nil {
-				if c.inStatusBurst(key) {
+				if c.statusEvents.Observe(key) {
 					c.enqueueAfter(key, podStatusBatchPeriod)
 				} else {
 					c.queue.Add(key)
 				}
 			}
 		} else {
-			c.enqueue(rs)
+			c.enqueue(logger, rs)
 		}
 		// A pod that turned ready becomes available after minReadySeconds;
 		// sync again then to report it.
@@ -289,7 +281,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 	}
 	if labelsChanged || refChanged {
 		for _, rs := range c.matchingReplicaSets(logger, curPod) {
-			c.enqueue(rs)
+			c.enqueue(logger, rs)
 		}
 	}
 }
@@ -368,7 +360,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	rs, err := c.rsLister.ReplicaSets(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		logger.V(4).Info("ReplicaSet has been deleted", "replicaSet", key)
-		c.expectations.DeleteExpectations(logger, key)
+		c.forget(logger, key)
 		return nil
 	}
 	if err != nil {

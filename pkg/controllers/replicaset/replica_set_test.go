@@ -20,9 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +41,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
+	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllertest"
 	"github.com/kube-experimental/workloads-apiserver/pkg/controllers/internal/controllerutil"
 	"github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions"
@@ -86,14 +85,7 @@ func newFixture(t *testing.T, rss []*v1alpha1.ReplicaSet, pods []*corev1.Pod) *f
 		requeued: map[string]time.Duration{},
 	}
 	// The fake clientset does not implement generateName.
-	var generated atomic.Int32
-	f.kube.PrependReactor("create", "pods", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		p := a.(clienttesting.CreateAction).GetObject().(*corev1.Pod)
-		if p.Name == "" && p.GenerateName != "" {
-			p.Name = fmt.Sprintf("%s%d", p.GenerateName, generated.Add(1))
-		}
-		return false, nil, nil
-	})
+	controllertest.OnCreate(f.kube, "pods", controllertest.Fill{GenerateName: true})
 	kubeInformers := kubeinformers.NewSharedInformerFactory(f.kube, 0)
 	ourInformers := informers.NewSharedInformerFactory(f.client, 0)
 	c, err := NewController(ctx, ourInformers.Experimental().V1alpha1().ReplicaSets(), kubeInformers.Core().V1().Pods(),
@@ -130,40 +122,19 @@ func (f *fixture) sync(key string) error {
 }
 
 func (f *fixture) actions(verb, resource string) []clienttesting.Action {
-	var out []clienttesting.Action
-	for _, a := range append(f.kube.Actions(), f.client.Actions()...) {
-		if a.GetVerb() == verb && a.GetResource().Resource == resource {
-			out = append(out, a)
-		}
-	}
-	return out
+	return controllertest.Actions(verb, resource, f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) statusUpdates() []*v1alpha1.ReplicaSet {
-	var out []*v1alpha1.ReplicaSet
-	for _, a := range f.client.Actions() {
-		if u, ok := a.(clienttesting.UpdateAction); ok && a.GetSubresource() == "status" {
-			out = append(out, u.GetObject().(*v1alpha1.ReplicaSet))
-		}
-	}
-	return out
+	return controllertest.StatusUpdates[*v1alpha1.ReplicaSet](f.client.Actions())
 }
 
 func (f *fixture) createdPods() []*corev1.Pod {
-	var out []*corev1.Pod
-	for _, a := range f.actions("create", "pods") {
-		out = append(out, a.(clienttesting.CreateAction).GetObject().(*corev1.Pod))
-	}
-	return out
+	return controllertest.Created[*corev1.Pod]("pods", f.kube.Actions(), f.client.Actions())
 }
 
 func (f *fixture) deletedPods() []string {
-	var out []string
-	for _, a := range f.actions("delete", "pods") {
-		out = append(out, a.(clienttesting.DeleteAction).GetName())
-	}
-	sort.Strings(out)
-	return out
+	return controllertest.DeletedNames("pods", f.kube.Actions(), f.client.Actions())
 }
 
 var selectorLabels = map[string]string{"app": "web"}
@@ -661,5 +632,25 @@ func TestPodStatusChangesAreBatchedInBursts(t *testing.T) {
 	f.c.updatePod(logger, ready, relabelled)
 	if n := f.c.queue.Len(); n != 1 || len(f.requeued) != 0 {
 		t.Errorf("label change: %d queued, delayed %v; want it queued at once", n, f.requeued)
+	}
+}
+
+// The delete event drops the status-burst memory of the ReplicaSet with its
+// expectations.
+func TestDeleteForgetsStatusBursts(t *testing.T) {
+	rs := newRS("web", 2)
+	pending := newPod("p", rs)
+	pending.ResourceVersion = "1"
+	f := newFixture(t, []*v1alpha1.ReplicaSet{rs}, []*corev1.Pod{pending})
+	logger := klog.FromContext(f.ctx)
+	ready := newPod("p", rs, readySince(now))
+	ready.ResourceVersion = "2"
+	f.c.updatePod(logger, pending, ready)
+	if n := f.c.statusEvents.Len(); n != 1 {
+		t.Fatalf("status changes remembered for %d ReplicaSets, want 1", n)
+	}
+	f.c.deleteRS(logger, rs)
+	if n := f.c.statusEvents.Len(); n != 0 {
+		t.Errorf("status changes remembered for %d ReplicaSets after the delete event, want 0", n)
 	}
 }

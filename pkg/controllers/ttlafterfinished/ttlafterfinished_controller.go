@@ -108,7 +108,7 @@ func (c *Controller) maybeEnqueue(logger klog.Logger, obj any) {
 		return
 	}
 	logger.V(4).Info("Job finished with a TTL; checking its expiry", "job", klog.KObj(job))
-	controllerutil.Enqueue(c.queue, job)
+	controllerutil.Enqueue(logger, c.queue, job)
 }
 
 // needsCleanup reports whether a Job finished and has a TTL.

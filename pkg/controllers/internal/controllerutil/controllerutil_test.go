@@ -362,3 +362,27 @@ func TestPodFromTemplate(t *testing.T) {
 		t.Error("pod shares the template's label map")
 	}
 }
+
+// Enqueue queues the key of an object and reports, through the caller's
+// logger, an object without one.
+func TestEnqueue(t *testing.T) {
+	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
+	q := workqueue.NewTyped[string]()
+	defer q.ShutDown()
+	Enqueue(logger, q, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p"}})
+	Enqueue(logger, q, "not an object")
+	if q.Len() != 1 {
+		t.Fatalf("%d keys queued, want 1", q.Len())
+	}
+	if key, _ := q.Get(); key != "ns/p" {
+		t.Errorf("queued %q, want ns/p", key)
+	}
+	underlier, ok := logger.GetSink().(ktesting.Underlier)
+	if !ok {
+		t.Fatalf("logger sink %T is not a ktesting.Underlier", logger.GetSink())
+	}
+	logged := underlier.GetBuffer().String()
+	if !strings.Contains(logged, "Computing the queue key") || !strings.Contains(logged, `type="string"`) {
+		t.Errorf("the keyless object was not reported through the logger; logged:\n%s", logged)
+	}
+}

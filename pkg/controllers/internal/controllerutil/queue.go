@@ -140,13 +140,12 @@ func (w *Worker) HandleErr(ctx context.Context, key string, err error) {
 	w.Queue.Forget(key)
 }
 
-// Enqueue adds the key of obj to queue, reporting objects without a key.
-func Enqueue(queue workqueue.TypedInterface[string], obj any) {
+// Enqueue adds the key of obj to queue, reporting objects without a key
+// through logger.
+func Enqueue(logger klog.Logger, queue workqueue.TypedInterface[string], obj any) {
 	key, err := KeyFunc(obj)
 	if err != nil {
-		// Callers hold no logger here; every caller passes an API object,
-		// which always has a key.
-		utilruntime.HandleError(fmt.Errorf("computing the key of %T: %w", obj, err)) //nolint:forbidigo // see above
+		utilruntime.HandleErrorWithLogger(logger, err, "Computing the queue key", "type", fmt.Sprintf("%T", obj))
 		return
 	}
 	queue.Add(key)
