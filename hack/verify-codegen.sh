@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when the generated code (pkg/generated, pkg/apis/**/zz_generated.*,
-# the protobuf files and the protobuf tags go-to-protobuf keeps in types.go)
+# the protobuf files and the protobuf tags go-to-protobuf keeps in types*.go)
 # or the API rule report is not what hack/update-codegen.sh produces from the
 # current types. Leaves the tree as it found it.
 set -o errexit -o nounset -o pipefail
@@ -13,7 +13,7 @@ trap 'rm -rf "${SNAPSHOT}"' EXIT
 
 generated() {
   find pkg/generated api -type f
-  find pkg/apis -type f \( -name 'zz_generated.*' -o -name 'generated.proto' -o -name 'generated.pb.go' -o -name types.go \)
+  find pkg/apis -type f \( -name 'zz_generated.*' -o -name 'generated.proto' -o -name 'generated.pb.go' -o -name 'types*.go' \)
 }
 save() { generated | sort | tar -cf "$1" -T -; }
 restore() {

@@ -35,7 +35,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 	"github.com/kube-experimental/workloads-apiserver/test/framework"
@@ -44,9 +43,7 @@ import (
 // clientAs is our clientset through kube-apiserver, impersonating user.
 func clientAs(t *testing.T, c *framework.Cluster, user string) clientset.Interface {
 	t.Helper()
-	cfg := c.RestConfig()
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	client, err := clientset.NewForConfig(cfg)
+	client, err := c.ClientAs(user, "system:authenticated")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,8 @@ limitations under the License.
 package apps
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -34,47 +30,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
-	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 	informers "github.com/kube-experimental/workloads-apiserver/pkg/generated/informers/externalversions"
 	"github.com/kube-experimental/workloads-apiserver/test/framework"
 )
-
-// deployPlugin runs `kubectl experimental -n ns args...` with the built
-// plugin on PATH.
-func (e *env) deployPlugin(t *testing.T, ns string, args ...string) (string, string, error) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(e.c.BinDir, "kubectl-experimental")); err != nil {
-		t.Fatalf("kubectl-experimental not built: run `make build` first (%v)", err)
-	}
-	cmd := exec.CommandContext(e.c.Context(), e.c.KubectlPath(), append([]string{"experimental", "-n", ns}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(),
-		"PATH="+e.c.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"KUBECONFIG="+e.c.KubeconfigPath,
-		"HOME="+filepath.Join(e.c.RunDir, "home"),
-	)
-	err := cmd.Run()
-	return out.String(), errb.String(), err
-}
-
-// deployClientAs is the experimental clientset through kube-apiserver,
-// impersonating user.
-func (e *env) deployClientAs(t *testing.T, user string) clientset.Interface {
-	t.Helper()
-	cfg := e.c.RestConfig()
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	client, err := clientset.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client
-}
 
 // rsSizeEvent is a size of a ReplicaSet seen by the watch, with when.
 type rsSizeEvent struct {
@@ -217,7 +179,7 @@ func TestDeploymentCanarySteps(t *testing.T) {
 	if f := strings.Fields(wide); len(f) < 2 || f[len(f)-2] != "1/5" || f[len(f)-1] != "CanaryStepPaused" {
 		t.Errorf("kubectl get -o wide: %q, want STEP 1/5 and ROLLOUT CanaryStepPaused", wide)
 	}
-	out, errOut, err := e.deployPlugin(t, ns, "rollout", "status", "deployment/web", "--watch=false")
+	out, errOut, err := e.c.Plugin(t, "-n", ns, "rollout", "status", "deployment/web", "--watch=false")
 	if err != nil || !strings.Contains(out, "paused at canary step 1 of 5") {
 		t.Errorf("rollout status --watch=false: %v, %q %q", err, out, errOut)
 	}
@@ -225,7 +187,7 @@ func TestDeploymentCanarySteps(t *testing.T) {
 	if !strings.Contains(explain, "pause") || !strings.Contains(explain, "rounded up") {
 		t.Errorf("kubectl explain of the canary steps lacks their documentation:\n%s", explain)
 	}
-	out, errOut, err = e.deployPlugin(t, ns, "describe", "deployment/web")
+	out, errOut, err = e.c.Plugin(t, "-n", ns, "describe", "deployment/web")
 	if err != nil || !strings.Contains(out, "CanarySteps:") || !strings.Contains(out, "Current step:") {
 		t.Errorf("describe: %v, lacks the canary steps:\n%s%s", err, out, errOut)
 	}
@@ -247,7 +209,11 @@ func TestDeploymentCanarySteps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		updater := e.deployClientAs(t, "updater").ExperimentalV1alpha1().Deployments(ns)
+		updaterClient, err := e.c.ClientAs("updater", "system:authenticated")
+		if err != nil {
+			t.Fatal(err)
+		}
+		updater := updaterClient.ExperimentalV1alpha1().Deployments(ns)
 		// The binding counts once the updater may read the Deployment
 		// (kube-apiserver's and our delegated authorizer's caches).
 		pollFor(t, "the updater to be allowed get on deployments", pollTimeout, func(ctx context.Context) (bool, error) {
@@ -322,7 +288,7 @@ func TestDeploymentCanarySteps(t *testing.T) {
 	const v3 = "registry.example/app:3.0"
 	e.deployUpdate(t, ns, "web", deploySetImage(v3))
 	e.deployWaitCanary(t, ns, "web", 1, 2, 2*time.Minute)
-	out, errOut, err = e.deployPlugin(t, ns, "rollout", "promote", "deployment/web", "--full")
+	out, errOut, err = e.c.Plugin(t, "-n", ns, "rollout", "promote", "deployment/web", "--full")
 	if err != nil || !strings.Contains(out, "promoted past its last canary step") {
 		t.Fatalf("rollout promote --full: %v, %q %q", err, out, errOut)
 	}
@@ -330,7 +296,7 @@ func TestDeploymentCanarySteps(t *testing.T) {
 	if d.Spec.Template.Spec.Containers[0].Image != v3 {
 		t.Errorf("image %s after the full promotion", d.Spec.Template.Spec.Containers[0].Image)
 	}
-	out, _, err = e.deployPlugin(t, ns, "rollout", "promote", "deployment/web")
+	out, _, err = e.c.Plugin(t, "-n", ns, "rollout", "promote", "deployment/web")
 	if err == nil {
 		t.Errorf("promote of a finished rollout succeeded: %s", out)
 	}
@@ -386,7 +352,7 @@ func TestDeploymentRollbackOnFailure(t *testing.T) {
 	if events := e.deployEventReasons(t, ns, "web"); !strings.Contains(events, "RolledBackOnFailure") {
 		t.Errorf("no RolledBackOnFailure event: %s", events)
 	}
-	out, errOut, err := e.deployPlugin(t, ns, "describe", "deployment/web")
+	out, errOut, err := e.c.Plugin(t, "-n", ns, "describe", "deployment/web")
 	if err != nil || !strings.Contains(out, "RolledBackOnFailure:") {
 		t.Errorf("describe lacks the rollback: %v\n%s%s", err, out, errOut)
 	}

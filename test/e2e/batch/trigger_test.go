@@ -17,10 +17,8 @@ limitations under the License.
 package batch
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -30,48 +28,14 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
-	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 )
 
 // neverSchedule is a schedule that does not fire while a test runs (the
 // first minute of the year), so every Job of these CronJobs is triggered.
 const neverSchedule = "0 0 1 1 *"
-
-// plugin runs `kubectl experimental -n ns args...` with the pinned kubectl,
-// which finds the built kubectl-experimental in _output/bin on PATH.
-func (e *env) plugin(t *testing.T, ns string, args ...string) (string, string, error) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(e.c.BinDir, "kubectl-experimental")); err != nil {
-		t.Fatalf("kubectl-experimental not built: run `make build` first (%v)", err)
-	}
-	cmd := exec.CommandContext(e.c.Context(), e.c.KubectlPath(), append([]string{"experimental", "-n", ns}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(),
-		"PATH="+e.c.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"KUBECONFIG="+e.c.KubeconfigPath,
-		"HOME="+filepath.Join(e.c.RunDir, "home"),
-	)
-	err := cmd.Run()
-	return out.String(), errb.String(), err
-}
-
-// clientAs is the experimental clientset through kube-apiserver,
-// impersonating user.
-func (e *env) clientAs(t *testing.T, user string) clientset.Interface {
-	t.Helper()
-	cfg := e.c.RestConfig()
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	client, err := clientset.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client
-}
 
 // activeNames returns the names in a CronJob's status.active.
 func (e *env) activeNames(ctx context.Context, ns, name string) ([]string, error) {
@@ -124,11 +88,11 @@ func TestCronJobTrigger(t *testing.T) {
 			cj.Spec.Schedule = neverSchedule
 			cj.Spec.ConcurrencyPolicy = v1alpha1.ReplaceConcurrent
 		}, nil)
-		out, errOut, err := e.plugin(t, ns, "trigger", "cronjob/sync", "--job-name=sync-first")
+		out, errOut, err := e.c.Plugin(t, "-n", ns, "trigger", "cronjob/sync", "--job-name=sync-first")
 		if err != nil || out != "job.experimental/sync-first created\n" {
 			t.Fatalf("kubectl experimental trigger: %v, stdout %q, stderr %q", err, out, errOut)
 		}
-		out, errOut, err = e.plugin(t, ns, "trigger", "xcj/sync", "-o", "name")
+		out, errOut, err = e.c.Plugin(t, "-n", ns, "trigger", "xcj/sync", "-o", "name")
 		if err != nil || !strings.HasPrefix(out, "job.experimental/sync-manual-") {
 			t.Fatalf("kubectl experimental trigger -o name: %v, stdout %q, stderr %q", err, out, errOut)
 		}
@@ -146,7 +110,7 @@ func TestCronJobTrigger(t *testing.T) {
 			return len(names) == 1 && names[0] == second, err
 		})
 		// create job --from keeps working and is tracked the same way.
-		if out, errOut, err := e.plugin(t, ns, "create", "job", "sync-by-hand", "--from=cronjob/sync"); err != nil {
+		if out, errOut, err := e.c.Plugin(t, "-n", ns, "create", "job", "sync-by-hand", "--from=cronjob/sync"); err != nil {
 			t.Fatalf("kubectl experimental create job --from: %v\n%s%s", err, out, errOut)
 		}
 		pollFor(t, "sync-by-hand in status.active", pollTimeout, func(ctx context.Context) (bool, error) {
@@ -154,7 +118,7 @@ func TestCronJobTrigger(t *testing.T) {
 			return strings.Contains(strings.Join(names, ","), "sync-by-hand"), err
 		})
 		// describe shows the active Jobs.
-		desc, errOut, err := e.plugin(t, ns, "describe", "cj/sync")
+		desc, errOut, err := e.c.Plugin(t, "-n", ns, "describe", "cj/sync")
 		if err != nil || !strings.Contains(desc, second) {
 			t.Errorf("describe cj/sync: %v, lacks %s:\n%s%s", err, second, desc, errOut)
 		}
@@ -179,8 +143,16 @@ func TestCronJobTrigger(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		viewer := e.clientAs(t, "viewer").ExperimentalV1alpha1().CronJobs(ns)
-		editor := e.clientAs(t, "editor").ExperimentalV1alpha1().CronJobs(ns)
+		viewerClient, err := e.c.ClientAs("viewer", "system:authenticated")
+		if err != nil {
+			t.Fatal(err)
+		}
+		editorClient, err := e.c.ClientAs("editor", "system:authenticated")
+		if err != nil {
+			t.Fatal(err)
+		}
+		viewer := viewerClient.ExperimentalV1alpha1().CronJobs(ns)
+		editor := editorClient.ExperimentalV1alpha1().CronJobs(ns)
 		// Wait until view reaches our resources (aggregation and the
 		// delegated authorizer's cache), then check it cannot trigger.
 		pollFor(t, "view to grant get on cronjobs", pollTimeout, func(ctx context.Context) (bool, error) {
@@ -190,7 +162,7 @@ func TestCronJobTrigger(t *testing.T) {
 			}
 			return err == nil, err
 		})
-		_, err := viewer.Trigger(context.Background(), "nightly", &v1alpha1.CronJobTrigger{}, metav1.CreateOptions{})
+		_, err = viewer.Trigger(context.Background(), "nightly", &v1alpha1.CronJobTrigger{}, metav1.CreateOptions{})
 		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "cronjobs/trigger") {
 			t.Errorf("viewer trigger: want Forbidden on cronjobs/trigger, got %v", err)
 		}
@@ -207,7 +179,7 @@ func TestCronJobTrigger(t *testing.T) {
 			t.Errorf("editor's trigger created %s, want nightly-by-editor", job.Name)
 		}
 		// The viewer through the plugin gets kubectl's forbidden message.
-		_, errOut, err := e.plugin(t, ns, "trigger", "cj/nightly", "--as=viewer")
+		_, errOut, err := e.c.Plugin(t, "-n", ns, "trigger", "cj/nightly", "--as=viewer")
 		if err == nil || !strings.Contains(errOut, "forbidden") {
 			t.Errorf("kubectl experimental trigger --as=viewer: err %v, stderr %q, want forbidden", err, errOut)
 		}
@@ -291,7 +263,7 @@ func TestCronJobJitterNextScheduleTime(t *testing.T) {
 	if off := next.Sub(newYear); off < 0 || off >= time.Hour || off%time.Second != 0 {
 		t.Errorf("nextScheduleTime %s: want New Year %s plus whole seconds under an hour", next, newYear)
 	}
-	desc, errOut, err := e.plugin(t, ns, "describe", "cj/yearly")
+	desc, errOut, err := e.c.Plugin(t, "-n", ns, "describe", "cj/yearly")
 	if err != nil {
 		t.Fatalf("describe: %v\n%s", err, errOut)
 	}

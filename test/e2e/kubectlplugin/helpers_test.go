@@ -21,13 +21,9 @@ limitations under the License.
 package kubectlplugin
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,23 +113,11 @@ func (e *env) namespace(t *testing.T, name string) string {
 	return name
 }
 
-// kubectl runs the pinned kubectl with args; PATH starts with _output/bin
-// so `kubectl experimental` resolves to the built plugin, and KUBECONFIG
-// points at the cluster.
+// kubectl runs the pinned kubectl with args as a user with the plugin
+// installed: `kubectl experimental` resolves to the built plugin in
+// _output/bin and completion finds its helper in pathDir.
 func (e *env) kubectl(args ...string) (string, string, error) {
-	cmd := exec.CommandContext(e.c.Context(), e.c.KubectlPath(), args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(),
-		"PATH="+e.c.BinDir+string(os.PathListSeparator)+e.pathDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"KUBECONFIG="+e.c.KubeconfigPath,
-		"HOME="+filepath.Join(e.c.RunDir, "home"),
-	)
-	err := cmd.Run()
-	if err != nil {
-		err = fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
-	}
-	return out.String(), errb.String(), err
+	return e.c.PluginKubectl(e.c.Context(), []string{e.pathDir}, args...)
 }
 
 // plugin runs `kubectl experimental -n ns args...` and fails the test on error.

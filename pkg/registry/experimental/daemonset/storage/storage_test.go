@@ -17,24 +17,20 @@ limitations under the License.
 package storage
 
 import (
-	"context"
 	"maps"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	genericregistrytest "k8s.io/apiserver/pkg/registry/generic/testing"
-	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
 	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registrytest"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registryutil"
 )
 
 const (
@@ -81,15 +77,7 @@ func validNewDaemonSet() *experimental.DaemonSet {
 	}
 }
 
-func newContext(s *DaemonSetStorage, subresources ...string) context.Context {
-	return genericregistrytest.NewNamespaceScopeContext(s.DaemonSet.Store, namespace, subresources...)
-}
-
-func TestCreate(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.DaemonSet.Store)
-	valid := validNewDaemonSet()
-	valid.ObjectMeta = metav1.ObjectMeta{}
+func TestConformance(t *testing.T) {
 	emptySelector := validNewDaemonSet()
 	emptySelector.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{}}
 	mismatchedSelector := validNewDaemonSet()
@@ -100,154 +88,72 @@ func TestCreate(t *testing.T) {
 	badStrategy.Spec.UpdateStrategy = experimental.DaemonSetUpdateStrategy{Type: "Bogus"}
 	noContainers := validNewDaemonSet()
 	noContainers.Spec.Template.Spec.Containers = nil
-	test.TestCreate(
-		valid,
-		emptySelector,
-		mismatchedSelector,
-		never,
-		badStrategy,
-		noContainers,
-	)
-}
 
-func TestUpdate(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.DaemonSet.Store)
-	test.TestUpdate(
-		validNewDaemonSet(),
-		// valid update
-		func(obj runtime.Object) runtime.Object {
+	registrytest.RunConformance(t, registrytest.Conformance{
+		NewStorage: func(t *testing.T) (*registryutil.REST, *registryutil.StatusREST) {
+			s := newStorage(t)
+			return s.DaemonSet, s.Status
+		},
+		Valid: func() runtime.Object { return validNewDaemonSet() },
+		InvalidCreates: []runtime.Object{
+			emptySelector,
+			mismatchedSelector,
+			never,
+			badStrategy,
+			noContainers,
+		},
+		ValidUpdate: func(obj runtime.Object) runtime.Object {
 			ds := obj.(*experimental.DaemonSet)
 			ds.Spec.Template.Spec.Containers[0].Image = "registry.example/app:2.0"
 			ds.Spec.UpdateStrategy = experimental.DaemonSetUpdateStrategy{Type: experimental.OnDeleteDaemonSetStrategyType}
 			return ds
 		},
-		// invalid updates
-		func(obj runtime.Object) runtime.Object {
-			ds := obj.(*experimental.DaemonSet)
-			ds.Name = ""
-			return ds
+		InvalidUpdates: []genericregistrytest.UpdateFunc{
+			func(obj runtime.Object) runtime.Object {
+				ds := obj.(*experimental.DaemonSet)
+				ds.Name = ""
+				return ds
+			},
+			func(obj runtime.Object) runtime.Object {
+				ds := obj.(*experimental.DaemonSet)
+				ds.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+				return ds
+			},
+			func(obj runtime.Object) runtime.Object {
+				// The selector is immutable.
+				ds := obj.(*experimental.DaemonSet)
+				ds.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo", "extra": "label"}}
+				ds.Spec.Template.Labels = map[string]string{"app": "foo", "extra": "label"}
+				return ds
+			},
 		},
-		func(obj runtime.Object) runtime.Object {
-			ds := obj.(*experimental.DaemonSet)
-			ds.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
-			return ds
+		LabelsMatch:   []labels.Set{{"tier": "node"}},
+		LabelsNoMatch: []labels.Set{{"tier": "web"}, {"app": "foo"}},
+		ShortNames:    []string{"xds"},
+		Categories:    []string{"all", "experimental"},
+		Status: registrytest.StatusConformance{
+			Change: func(obj runtime.Object) {
+				ds := obj.(*experimental.DaemonSet)
+				ds.Spec.MinReadySeconds = 30
+				ds.Spec.Template.Spec.Containers[0].Image = "registry.example/app:2.0"
+				ds.Status = experimental.DaemonSetStatus{
+					CurrentNumberScheduled: 3,
+					DesiredNumberScheduled: 3,
+					NumberReady:            2,
+					NumberAvailable:        2,
+					NumberUnavailable:      1,
+					UpdatedNumberScheduled: 3,
+					ObservedGeneration:     1,
+					CollisionCount:         ptr.To[int32](1),
+				}
+			},
+			Invalid: []registrytest.InvalidStatus{{
+				// The collision count may not go down.
+				Desc: "a decremented collisionCount",
+				Mutate: func(obj runtime.Object) {
+					obj.(*experimental.DaemonSet).Status.CollisionCount = ptr.To[int32](0)
+				},
+			}},
 		},
-		func(obj runtime.Object) runtime.Object {
-			// The selector is immutable.
-			ds := obj.(*experimental.DaemonSet)
-			ds.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo", "extra": "label"}}
-			ds.Spec.Template.Labels = map[string]string{"app": "foo", "extra": "label"}
-			return ds
-		},
-	)
-}
-
-func TestDelete(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.DaemonSet.Store)
-	test.TestDelete(validNewDaemonSet())
-}
-
-func TestGet(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.DaemonSet.Store)
-	test.TestGet(validNewDaemonSet())
-}
-
-func TestList(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.DaemonSet.Store)
-	test.TestList(validNewDaemonSet())
-}
-
-func TestWatch(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.DaemonSet.Store)
-	test.TestWatch(
-		validNewDaemonSet(),
-		// matching labels
-		[]labels.Set{
-			{"tier": "node"},
-		},
-		// not matching labels
-		[]labels.Set{
-			{"tier": "web"},
-			{"app": "foo"},
-		},
-		// matching fields
-		[]fields.Set{
-			{"metadata.name": name},
-			{"metadata.namespace": namespace},
-		},
-		// not matching fields
-		[]fields.Set{
-			{"metadata.name": "bar"},
-			{"name": name},
-		},
-	)
-}
-
-func TestShortNamesAndCategories(t *testing.T) {
-	s := newStorage(t)
-	registrytest.ExpectShortNamesAndCategories(t, s.DaemonSet, []string{"xds"}, []string{"all", "experimental"})
-}
-
-func TestStatusUpdate(t *testing.T) {
-	s := newStorage(t)
-	ctx := newContext(s, "status")
-	obj, err := s.DaemonSet.Create(newContext(s), validNewDaemonSet(), rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("unexpected error creating daemonset: %v", err)
-	}
-	created := obj.(*experimental.DaemonSet)
-	if created.Generation != 1 {
-		t.Errorf("generation after create: got %d, want 1", created.Generation)
-	}
-	if !apiequality.Semantic.DeepEqual(created.Status, experimental.DaemonSetStatus{}) {
-		t.Errorf("create kept the status: %+v", created.Status)
-	}
-
-	update := created.DeepCopy()
-	update.Spec.MinReadySeconds = 30
-	update.Spec.Template.Spec.Containers[0].Image = "registry.example/app:2.0"
-	update.Labels = map[string]string{"tier": "changed"}
-	update.Status = experimental.DaemonSetStatus{
-		CurrentNumberScheduled: 3,
-		DesiredNumberScheduled: 3,
-		NumberReady:            2,
-		NumberAvailable:        2,
-		NumberUnavailable:      1,
-		UpdatedNumberScheduled: 3,
-		ObservedGeneration:     1,
-		CollisionCount:         ptr.To[int32](1),
-	}
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(update), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("unexpected error updating status: %v", err)
-	}
-
-	obj, err = s.DaemonSet.Get(newContext(s), name, &metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-	got := obj.(*experimental.DaemonSet)
-	if !apiequality.Semantic.DeepEqual(got.Spec, created.Spec) {
-		t.Errorf("status update changed the spec: got %+v, want %+v", got.Spec, created.Spec)
-	}
-	if !apiequality.Semantic.DeepEqual(got.Labels, created.Labels) {
-		t.Errorf("status update changed the labels: got %v, want %v", got.Labels, created.Labels)
-	}
-	if !apiequality.Semantic.DeepEqual(got.Status, update.Status) {
-		t.Errorf("status not updated: got %+v, want %+v", got.Status, update.Status)
-	}
-	if got.Generation != created.Generation {
-		t.Errorf("status update changed the generation: got %d, want %d", got.Generation, created.Generation)
-	}
-
-	// The collision count may not go down.
-	invalid := got.DeepCopy()
-	invalid.Status.CollisionCount = ptr.To[int32](0)
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(invalid), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); !apierrors.IsInvalid(err) {
-		t.Errorf("expected an Invalid error for a decremented collisionCount, got %v", err)
-	}
+	})
 }

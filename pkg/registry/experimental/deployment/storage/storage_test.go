@@ -36,6 +36,7 @@ import (
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
 	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registrytest"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registryutil"
 )
 
 const (
@@ -107,11 +108,7 @@ func getDeployment(t *testing.T, s *DeploymentStorage, name string) *experimenta
 	return obj.(*experimental.Deployment)
 }
 
-func TestCreate(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Deployment.Store)
-	valid := validNewDeployment()
-	valid.ObjectMeta = metav1.ObjectMeta{}
+func TestConformance(t *testing.T) {
 	emptySelector := validNewDeployment()
 	emptySelector.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{}}
 	mismatchedSelector := validNewDeployment()
@@ -124,95 +121,77 @@ func TestCreate(t *testing.T) {
 	negativeReplicas.Spec.Replicas = ptr.To[int32](-1)
 	noStrategy := validNewDeployment()
 	noStrategy.Spec.Strategy = experimental.DeploymentStrategy{}
-	test.TestCreate(
-		valid,
-		emptySelector,
-		mismatchedSelector,
-		onFailure,
-		noImage,
-		negativeReplicas,
-		noStrategy,
-	)
-}
 
-func TestUpdate(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Deployment.Store)
-	test.TestUpdate(
-		validNewDeployment(),
-		// valid update
-		func(obj runtime.Object) runtime.Object {
+	registrytest.RunConformance(t, registrytest.Conformance{
+		NewStorage: func(t *testing.T) (*registryutil.REST, *registryutil.StatusREST) {
+			s := newStorage(t)
+			return s.Deployment, s.Status
+		},
+		Valid: func() runtime.Object { return validNewDeployment() },
+		InvalidCreates: []runtime.Object{
+			emptySelector,
+			mismatchedSelector,
+			onFailure,
+			noImage,
+			negativeReplicas,
+			noStrategy,
+		},
+		ValidUpdate: func(obj runtime.Object) runtime.Object {
 			d := obj.(*experimental.Deployment)
 			d.Spec.Template.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 			return d
 		},
-		// invalid updates
-		func(obj runtime.Object) runtime.Object {
-			d := obj.(*experimental.Deployment)
-			d.Name = ""
-			return d
+		InvalidUpdates: []genericregistrytest.UpdateFunc{
+			func(obj runtime.Object) runtime.Object {
+				d := obj.(*experimental.Deployment)
+				d.Name = ""
+				return d
+			},
+			func(obj runtime.Object) runtime.Object {
+				d := obj.(*experimental.Deployment)
+				d.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+				return d
+			},
+			func(obj runtime.Object) runtime.Object {
+				// The selector is immutable.
+				d := obj.(*experimental.Deployment)
+				d.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo", "extra": "label"}}
+				d.Spec.Template.Labels = map[string]string{"app": "foo", "extra": "label"}
+				return d
+			},
 		},
-		func(obj runtime.Object) runtime.Object {
-			d := obj.(*experimental.Deployment)
-			d.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
-			return d
-		},
-		func(obj runtime.Object) runtime.Object {
-			// The selector is immutable.
-			d := obj.(*experimental.Deployment)
-			d.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo", "extra": "label"}}
-			d.Spec.Template.Labels = map[string]string{"app": "foo", "extra": "label"}
-			return d
-		},
-	)
-}
-
-func TestDelete(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Deployment.Store)
-	test.TestDelete(validNewDeployment())
-}
-
-func TestGet(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Deployment.Store)
-	test.TestGet(validNewDeployment())
-}
-
-func TestList(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Deployment.Store)
-	test.TestList(validNewDeployment())
-}
-
-func TestWatch(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Deployment.Store)
-	test.TestWatch(
-		validNewDeployment(),
-		// matching labels
-		[]labels.Set{
-			{"tier": "web"},
-		},
-		// not matching labels
-		[]labels.Set{
-			{"tier": "db"},
-			{"app": "foo"},
-		},
-		// matching fields
-		[]fields.Set{
-			{"metadata.name": name},
-			{"metadata.namespace": namespace},
+		LabelsMatch:   []labels.Set{{"tier": "web"}},
+		LabelsNoMatch: []labels.Set{{"tier": "db"}, {"app": "foo"}},
+		FieldsMatch: []fields.Set{
 			{"spec.paused": "false"},
 			{"metadata.name": name, "spec.paused": "false"},
 		},
-		// not matching fields
-		[]fields.Set{
-			{"metadata.name": "bar"},
-			{"name": name},
+		FieldsNoMatch: []fields.Set{
 			{"spec.paused": "true"},
 		},
-	)
+		ShortNames: []string{"xdeploy"},
+		Categories: []string{"all", "experimental"},
+		Status: registrytest.StatusConformance{
+			Change: func(obj runtime.Object) {
+				d := obj.(*experimental.Deployment)
+				d.Spec.Replicas = ptr.To[int32](100)
+				d.Spec.Paused = true
+				d.Status = experimental.DeploymentStatus{
+					ObservedGeneration: 1,
+					Replicas:           7,
+					UpdatedReplicas:    7,
+					ReadyReplicas:      6,
+					AvailableReplicas:  5,
+				}
+			},
+			Invalid: []registrytest.InvalidStatus{{
+				Desc: "a negative status.replicas",
+				Mutate: func(obj runtime.Object) {
+					obj.(*experimental.Deployment).Status.Replicas = -1
+				},
+			}},
+		},
+	})
 }
 
 func TestWatchPaused(t *testing.T) {
@@ -227,59 +206,6 @@ func TestWatchPaused(t *testing.T) {
 		[]fields.Set{{"spec.paused": "true"}},
 		[]fields.Set{{"spec.paused": "false"}},
 	)
-}
-
-func TestShortNamesAndCategories(t *testing.T) {
-	s := newStorage(t)
-	registrytest.ExpectShortNamesAndCategories(t, s.Deployment, []string{"xdeploy"}, []string{"all", "experimental"})
-}
-
-func TestStatusUpdate(t *testing.T) {
-	s := newStorage(t)
-	ctx := newContext(s, "status")
-	created := createDeployment(t, s, validNewDeployment())
-	if created.Generation != 1 {
-		t.Errorf("generation after create: got %d, want 1", created.Generation)
-	}
-	if !apiequality.Semantic.DeepEqual(created.Status, experimental.DeploymentStatus{}) {
-		t.Errorf("create kept the status: %+v", created.Status)
-	}
-
-	update := created.DeepCopy()
-	update.Spec.Replicas = ptr.To[int32](100)
-	update.Spec.Paused = true
-	update.Labels = map[string]string{"tier": "changed"}
-	update.Status = experimental.DeploymentStatus{
-		ObservedGeneration: 1,
-		Replicas:           7,
-		UpdatedReplicas:    7,
-		ReadyReplicas:      6,
-		AvailableReplicas:  5,
-	}
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(update), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("unexpected error updating status: %v", err)
-	}
-
-	got := getDeployment(t, s, name)
-	if !apiequality.Semantic.DeepEqual(got.Spec, created.Spec) {
-		t.Errorf("status update changed the spec: got %+v, want %+v", got.Spec, created.Spec)
-	}
-	if !apiequality.Semantic.DeepEqual(got.Labels, created.Labels) {
-		t.Errorf("status update changed the labels: got %v, want %v", got.Labels, created.Labels)
-	}
-	if !apiequality.Semantic.DeepEqual(got.Status, update.Status) {
-		t.Errorf("status not updated: got %+v, want %+v", got.Status, update.Status)
-	}
-	if got.Generation != created.Generation {
-		t.Errorf("status update changed the generation: got %d, want %d", got.Generation, created.Generation)
-	}
-
-	// An invalid status is rejected.
-	invalid := got.DeepCopy()
-	invalid.Status.Replicas = -1
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(invalid), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); !apierrors.IsInvalid(err) {
-		t.Errorf("expected an Invalid error for a negative status.replicas, got %v", err)
-	}
 }
 
 func TestMainEndpointIgnoresStatus(t *testing.T) {

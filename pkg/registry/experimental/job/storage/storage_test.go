@@ -35,6 +35,7 @@ import (
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
 	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registrytest"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registryutil"
 )
 
 const (
@@ -114,11 +115,7 @@ func getJob(t *testing.T, s *JobStorage, name string) *experimental.Job {
 	return obj.(*experimental.Job)
 }
 
-func TestCreate(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Job.Store)
-	valid := validNewJob()
-	valid.ObjectMeta = metav1.ObjectMeta{}
+func TestConformance(t *testing.T) {
 	mismatchedSelector := validNewJob()
 	mismatchedSelector.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "other"}}
 	always := validNewJob()
@@ -129,105 +126,100 @@ func TestCreate(t *testing.T) {
 	negativeParallelism.Spec.Parallelism = ptr.To[int32](-1)
 	manualWithoutSelector := validNewJob()
 	manualWithoutSelector.Spec.Selector = nil
-	test.TestCreate(
-		valid,
-		mismatchedSelector,
-		always,
-		noRestartPolicy,
-		negativeParallelism,
-		manualWithoutSelector,
-	)
-}
 
-func TestUpdate(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Job.Store)
-	test.TestUpdate(
-		validNewJob(),
-		// valid update
-		func(obj runtime.Object) runtime.Object {
+	registrytest.RunConformance(t, registrytest.Conformance{
+		NewStorage: func(t *testing.T) (*registryutil.REST, *registryutil.StatusREST) {
+			s := newStorage(t)
+			return s.Job, s.Status
+		},
+		Valid: func() runtime.Object { return validNewJob() },
+		InvalidCreates: []runtime.Object{
+			mismatchedSelector,
+			always,
+			noRestartPolicy,
+			negativeParallelism,
+			manualWithoutSelector,
+		},
+		ValidUpdate: func(obj runtime.Object) runtime.Object {
 			job := obj.(*experimental.Job)
 			job.Spec.Parallelism = ptr.To[int32](3)
 			job.Spec.ActiveDeadlineSeconds = ptr.To[int64](600)
 			return job
 		},
-		// invalid updates
-		func(obj runtime.Object) runtime.Object {
-			job := obj.(*experimental.Job)
-			job.Name = ""
-			return job
+		InvalidUpdates: []genericregistrytest.UpdateFunc{
+			func(obj runtime.Object) runtime.Object {
+				job := obj.(*experimental.Job)
+				job.Name = ""
+				return job
+			},
+			func(obj runtime.Object) runtime.Object {
+				// The selector is immutable.
+				job := obj.(*experimental.Job)
+				job.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo", "extra": "label"}}
+				job.Spec.Template.Labels = map[string]string{"app": "foo", "extra": "label"}
+				return job
+			},
+			func(obj runtime.Object) runtime.Object {
+				// The pod template of a running Job is immutable.
+				job := obj.(*experimental.Job)
+				job.Spec.Template.Spec.Containers[0].Image = "registry.example/app:2.0"
+				return job
+			},
+			func(obj runtime.Object) runtime.Object {
+				// Completions of a NonIndexed Job are immutable.
+				job := obj.(*experimental.Job)
+				job.Spec.Completions = ptr.To[int32](5)
+				return job
+			},
 		},
-		func(obj runtime.Object) runtime.Object {
-			// The selector is immutable.
-			job := obj.(*experimental.Job)
-			job.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo", "extra": "label"}}
-			job.Spec.Template.Labels = map[string]string{"app": "foo", "extra": "label"}
-			return job
-		},
-		func(obj runtime.Object) runtime.Object {
-			// The pod template of a running Job is immutable.
-			job := obj.(*experimental.Job)
-			job.Spec.Template.Spec.Containers[0].Image = "registry.example/app:2.0"
-			return job
-		},
-		func(obj runtime.Object) runtime.Object {
-			// Completions of a NonIndexed Job are immutable.
-			job := obj.(*experimental.Job)
-			job.Spec.Completions = ptr.To[int32](5)
-			return job
-		},
-	)
-}
-
-func TestDelete(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Job.Store)
-	test.TestDelete(validNewJob())
-}
-
-func TestGet(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Job.Store)
-	test.TestGet(validNewJob())
-}
-
-func TestList(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Job.Store)
-	test.TestList(validNewJob())
-}
-
-func TestWatch(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.Job.Store)
-	test.TestWatch(
-		validNewJob(),
-		// matching labels
-		[]labels.Set{
-			{"tier": "batch"},
-		},
-		// not matching labels
-		[]labels.Set{
-			{"tier": "web"},
-			{"app": "foo"},
-		},
-		// matching fields
-		[]fields.Set{
-			{"metadata.name": name},
-			{"metadata.namespace": namespace},
+		LabelsMatch:   []labels.Set{{"tier": "batch"}},
+		LabelsNoMatch: []labels.Set{{"tier": "web"}, {"app": "foo"}},
+		FieldsMatch: []fields.Set{
 			{"status.successful": "2"},
 			{"spec.suspend": "false"},
 			{"status.successful": "2", "spec.suspend": "false"},
 		},
-		// not matching fields
-		[]fields.Set{
-			{"metadata.name": "bar"},
-			{"name": name},
+		FieldsNoMatch: []fields.Set{
 			{"status.successful": "0"},
 			{"spec.suspend": "true"},
 			{"status.successful": "2", "spec.suspend": "true"},
 		},
-	)
+		ShortNames: []string{"xjob"},
+		Categories: []string{"all", "experimental"},
+		Status: registrytest.StatusConformance{
+			Change: func(obj runtime.Object) {
+				job := obj.(*experimental.Job)
+				start := metav1.Now()
+				job.Spec.Parallelism = ptr.To[int32](10)
+				job.Spec.Suspend = ptr.To(true)
+				job.Status = experimental.JobStatus{
+					StartTime: &start,
+					Active:    2,
+					Ready:     ptr.To[int32](1),
+					Succeeded: 1,
+				}
+			},
+			// The stored startTime has lost its sub-second part.
+			Updated: func(obj runtime.Object) bool {
+				status := obj.(*experimental.Job).Status
+				return status.Active == 2 && status.Succeeded == 1 && status.Ready != nil && *status.Ready == 1 && status.StartTime != nil
+			},
+			Invalid: []registrytest.InvalidStatus{
+				{
+					Desc: "more ready than active pods",
+					Mutate: func(obj runtime.Object) {
+						obj.(*experimental.Job).Status.Ready = ptr.To[int32](5)
+					},
+				},
+				{
+					Desc: "a decreasing succeeded counter",
+					Mutate: func(obj runtime.Object) {
+						obj.(*experimental.Job).Status.Succeeded = 0
+					},
+				},
+			},
+		},
+	})
 }
 
 func TestWatchSuspended(t *testing.T) {
@@ -289,11 +281,6 @@ func TestListByStatusSuccessful(t *testing.T) {
 			t.Errorf("%s: got %d items, want %d", selector, got, want)
 		}
 	}
-}
-
-func TestShortNamesAndCategories(t *testing.T) {
-	s := newStorage(t)
-	registrytest.ExpectShortNamesAndCategories(t, s.Job, []string{"xjob"}, []string{"all", "experimental"})
 }
 
 func TestCreateGeneratesSelector(t *testing.T) {
@@ -415,57 +402,5 @@ func TestUpdateKeepsGeneratedSelector(t *testing.T) {
 	}
 	if got.Generation != created.Generation+1 {
 		t.Errorf("generation after a spec change: got %d, want %d", got.Generation, created.Generation+1)
-	}
-}
-
-func TestStatusUpdate(t *testing.T) {
-	s := newStorage(t)
-	ctx := newContext(s, "status")
-	created := createJob(t, s, validNewJob())
-	if created.Generation != 1 {
-		t.Errorf("generation after create: got %d, want 1", created.Generation)
-	}
-	if !apiequality.Semantic.DeepEqual(created.Status, experimental.JobStatus{}) {
-		t.Errorf("create kept the status: %+v", created.Status)
-	}
-
-	start := metav1.Now()
-	update := created.DeepCopy()
-	update.Spec.Parallelism = ptr.To[int32](10)
-	update.Spec.Suspend = ptr.To(true)
-	update.Labels = map[string]string{"tier": "changed"}
-	update.Status = experimental.JobStatus{
-		StartTime: &start,
-		Active:    2,
-		Ready:     ptr.To[int32](1),
-		Succeeded: 1,
-	}
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(update), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("unexpected error updating status: %v", err)
-	}
-
-	got := getJob(t, s, name)
-	if !apiequality.Semantic.DeepEqual(got.Spec, created.Spec) {
-		t.Errorf("status update changed the spec: got %+v, want %+v", got.Spec, created.Spec)
-	}
-	if !apiequality.Semantic.DeepEqual(got.Labels, created.Labels) {
-		t.Errorf("status update changed the labels: got %v, want %v", got.Labels, created.Labels)
-	}
-	if got.Status.Active != 2 || got.Status.Succeeded != 1 || got.Status.Ready == nil || *got.Status.Ready != 1 || got.Status.StartTime == nil {
-		t.Errorf("status not updated: got %+v", got.Status)
-	}
-	if got.Generation != created.Generation {
-		t.Errorf("status update changed the generation: got %d, want %d", got.Generation, created.Generation)
-	}
-
-	invalid := got.DeepCopy()
-	invalid.Status.Ready = ptr.To[int32](5)
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(invalid), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); !apierrors.IsInvalid(err) {
-		t.Errorf("expected an Invalid error for more ready than active pods, got %v", err)
-	}
-	decreasing := got.DeepCopy()
-	decreasing.Status.Succeeded = 0
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(decreasing), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); !apierrors.IsInvalid(err) {
-		t.Errorf("expected an Invalid error for a decreasing succeeded counter, got %v", err)
 	}
 }

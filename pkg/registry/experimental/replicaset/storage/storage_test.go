@@ -36,6 +36,7 @@ import (
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental"
 	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registrytest"
+	"github.com/kube-experimental/workloads-apiserver/pkg/registry/registryutil"
 )
 
 const (
@@ -96,11 +97,7 @@ func getReplicaSet(t *testing.T, s *ReplicaSetStorage, name string) *experimenta
 	return obj.(*experimental.ReplicaSet)
 }
 
-func TestCreate(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.ReplicaSet.Store)
-	valid := validNewReplicaSet()
-	valid.ObjectMeta = metav1.ObjectMeta{}
+func TestConformance(t *testing.T) {
 	emptySelector := validNewReplicaSet()
 	emptySelector.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{}}
 	mismatchedSelector := validNewReplicaSet()
@@ -111,96 +108,78 @@ func TestCreate(t *testing.T) {
 	noContainerName.Spec.Template.Spec.Containers[0].Name = ""
 	negativeReplicas := validNewReplicaSet()
 	negativeReplicas.Spec.Replicas = ptr.To[int32](-1)
-	test.TestCreate(
-		valid,
-		emptySelector,
-		mismatchedSelector,
-		never,
-		noContainerName,
-		negativeReplicas,
-	)
-}
 
-func TestUpdate(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.ReplicaSet.Store)
-	test.TestUpdate(
-		validNewReplicaSet(),
-		// valid update
-		func(obj runtime.Object) runtime.Object {
+	registrytest.RunConformance(t, registrytest.Conformance{
+		NewStorage: func(t *testing.T) (*registryutil.REST, *registryutil.StatusREST) {
+			s := newStorage(t)
+			return s.ReplicaSet, s.Status
+		},
+		Valid: func() runtime.Object { return validNewReplicaSet() },
+		InvalidCreates: []runtime.Object{
+			emptySelector,
+			mismatchedSelector,
+			never,
+			noContainerName,
+			negativeReplicas,
+		},
+		ValidUpdate: func(obj runtime.Object) runtime.Object {
 			rs := obj.(*experimental.ReplicaSet)
 			rs.Spec.Replicas = ptr.To[int32](3)
 			rs.Spec.Template.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 			return rs
 		},
-		// invalid updates
-		func(obj runtime.Object) runtime.Object {
-			rs := obj.(*experimental.ReplicaSet)
-			rs.Name = ""
-			return rs
+		InvalidUpdates: []genericregistrytest.UpdateFunc{
+			func(obj runtime.Object) runtime.Object {
+				rs := obj.(*experimental.ReplicaSet)
+				rs.Name = ""
+				return rs
+			},
+			func(obj runtime.Object) runtime.Object {
+				rs := obj.(*experimental.ReplicaSet)
+				rs.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+				return rs
+			},
+			func(obj runtime.Object) runtime.Object {
+				// The selector is immutable.
+				rs := obj.(*experimental.ReplicaSet)
+				rs.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo", "extra": "label"}}
+				rs.Spec.Template.Labels = map[string]string{"app": "foo", "extra": "label"}
+				return rs
+			},
 		},
-		func(obj runtime.Object) runtime.Object {
-			rs := obj.(*experimental.ReplicaSet)
-			rs.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
-			return rs
-		},
-		func(obj runtime.Object) runtime.Object {
-			// The selector is immutable.
-			rs := obj.(*experimental.ReplicaSet)
-			rs.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "foo", "extra": "label"}}
-			rs.Spec.Template.Labels = map[string]string{"app": "foo", "extra": "label"}
-			return rs
-		},
-	)
-}
-
-func TestDelete(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.ReplicaSet.Store)
-	test.TestDelete(validNewReplicaSet())
-}
-
-func TestGet(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.ReplicaSet.Store)
-	test.TestGet(validNewReplicaSet())
-}
-
-func TestList(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.ReplicaSet.Store)
-	test.TestList(validNewReplicaSet())
-}
-
-func TestWatch(t *testing.T) {
-	s := newStorage(t)
-	test := genericregistrytest.New(t, s.ReplicaSet.Store)
-	test.TestWatch(
-		validNewReplicaSet(),
-		// matching labels
-		[]labels.Set{
-			{"tier": "web"},
-		},
-		// not matching labels
-		[]labels.Set{
-			{"tier": "db"},
-			{"app": "foo"},
-		},
-		// matching fields
-		[]fields.Set{
-			{"metadata.name": name},
-			{"metadata.namespace": namespace},
+		LabelsMatch:   []labels.Set{{"tier": "web"}},
+		LabelsNoMatch: []labels.Set{{"tier": "db"}, {"app": "foo"}},
+		FieldsMatch: []fields.Set{
 			{"status.replicas": "5"},
 			{"metadata.name": name, "status.replicas": "5"},
 		},
-		// not matching fields
-		[]fields.Set{
-			{"metadata.name": "bar"},
-			{"name": name},
+		FieldsNoMatch: []fields.Set{
 			{"status.replicas": "0"},
 			{"status.replicas": "7"},
 		},
-	)
+		ShortNames: []string{"xrs"},
+		Categories: []string{"all", "experimental"},
+		Status: registrytest.StatusConformance{
+			Change: func(obj runtime.Object) {
+				rs := obj.(*experimental.ReplicaSet)
+				rs.Spec.Replicas = ptr.To[int32](100)
+				rs.Spec.MinReadySeconds = 30
+				rs.Status = experimental.ReplicaSetStatus{
+					Replicas:             7,
+					FullyLabeledReplicas: 7,
+					ReadyReplicas:        6,
+					AvailableReplicas:    5,
+					ObservedGeneration:   1,
+				}
+			},
+			Invalid: []registrytest.InvalidStatus{{
+				Desc: "readyReplicas > replicas",
+				Mutate: func(obj runtime.Object) {
+					obj.(*experimental.ReplicaSet).Status.ReadyReplicas = 8
+				},
+			}},
+		},
+	})
 }
 
 func TestListByStatusReplicas(t *testing.T) {
@@ -226,58 +205,6 @@ func TestListByStatusReplicas(t *testing.T) {
 		if got := len(obj.(*experimental.ReplicaSetList).Items); got != want {
 			t.Errorf("%s: got %d items, want %d", selector, got, want)
 		}
-	}
-}
-
-func TestShortNamesAndCategories(t *testing.T) {
-	s := newStorage(t)
-	registrytest.ExpectShortNamesAndCategories(t, s.ReplicaSet, []string{"xrs"}, []string{"all", "experimental"})
-}
-
-func TestStatusUpdate(t *testing.T) {
-	s := newStorage(t)
-	ctx := newContext(s, "status")
-	created := createReplicaSet(t, s, validNewReplicaSet())
-	if created.Generation != 1 {
-		t.Errorf("generation after create: got %d, want 1", created.Generation)
-	}
-	if !apiequality.Semantic.DeepEqual(created.Status, experimental.ReplicaSetStatus{}) {
-		t.Errorf("create kept the status: %+v", created.Status)
-	}
-
-	update := created.DeepCopy()
-	update.Spec.Replicas = ptr.To[int32](100)
-	update.Spec.MinReadySeconds = 30
-	update.Labels = map[string]string{"tier": "changed"}
-	update.Status = experimental.ReplicaSetStatus{
-		Replicas:             7,
-		FullyLabeledReplicas: 7,
-		ReadyReplicas:        6,
-		AvailableReplicas:    5,
-		ObservedGeneration:   1,
-	}
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(update), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("unexpected error updating status: %v", err)
-	}
-
-	got := getReplicaSet(t, s, name)
-	if !apiequality.Semantic.DeepEqual(got.Spec, created.Spec) {
-		t.Errorf("status update changed the spec: got %+v, want %+v", got.Spec, created.Spec)
-	}
-	if !apiequality.Semantic.DeepEqual(got.Labels, created.Labels) {
-		t.Errorf("status update changed the labels: got %v, want %v", got.Labels, created.Labels)
-	}
-	if !apiequality.Semantic.DeepEqual(got.Status, update.Status) {
-		t.Errorf("status not updated: got %+v, want %+v", got.Status, update.Status)
-	}
-	if got.Generation != created.Generation {
-		t.Errorf("status update changed the generation: got %d, want %d", got.Generation, created.Generation)
-	}
-
-	invalid := got.DeepCopy()
-	invalid.Status.ReadyReplicas = 8
-	if _, _, err := s.Status.Update(ctx, name, rest.DefaultUpdatedObjectInfo(invalid), rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{}); !apierrors.IsInvalid(err) {
-		t.Errorf("expected an Invalid error for readyReplicas > replicas, got %v", err)
 	}
 }
 
