@@ -34,6 +34,9 @@ type echoBackend struct {
 	name  string
 	l     net.Listener
 	ready atomic.Bool
+	// dead is set by kill: a probe of a dead process fails, as the real
+	// /readyz probe's dial does.
+	dead  atomic.Bool
 	mu    sync.Mutex
 	conns []net.Conn
 }
@@ -73,6 +76,7 @@ func newEchoBackend(t *testing.T, name string) *echoBackend {
 
 // kill closes the listener and every connection, as a process death does.
 func (b *echoBackend) kill() {
+	b.dead.Store(true)
 	b.l.Close()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -103,7 +107,7 @@ func TestLoadBalancer(t *testing.T) {
 		addrs = append(addrs, b.l.Addr().String())
 	}
 	probe := func(_ context.Context, addr string) error {
-		if !byAddr[addr].ready.Load() {
+		if b := byAddr[addr]; b.dead.Load() || !b.ready.Load() {
 			return errors.New("not ready")
 		}
 		return nil
