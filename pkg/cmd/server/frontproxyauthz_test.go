@@ -38,6 +38,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+	"k8s.io/utils/clock"
 )
 
 // testCA signs client certificates.
@@ -70,6 +71,10 @@ func newTestCA(t *testing.T, cn string) *testCA {
 		t.Fatal(err)
 	}
 	return &testCA{cert: cert, key: key}
+}
+
+func staticCA(ca *testCA) (dynamiccertificates.CAContentProvider, error) {
+	return dynamiccertificates.NewStaticCAContent(ca.cert.Subject.CommonName, ca.pem())
 }
 
 func (ca *testCA) pem() []byte {
@@ -130,7 +135,7 @@ func frontProxyAuthenticator(t *testing.T, frontProxyCA, clientCA *testCA, allow
 		t.Fatal(err)
 	}
 	trust := &frontProxyTrust{usernameHeaders: rh.UsernameHeaders, allowedNames: rh.AllowedClientNames}
-	return trust.wrapAuthenticator(authn)
+	return trust.wrapAuthenticator(withCachingFrontProxy(authn, rh, clock.RealClock{}))
 }
 
 func TestFrontProxyTrustMarksOnlyRequestsTheFrontProxyIdentified(t *testing.T) {

@@ -45,6 +45,7 @@ import (
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 	netutils "k8s.io/utils/net"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
@@ -375,6 +376,9 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		newStorageFactory(storageConfig, overrides), serverConfig.ResourceTransformers))
 	if err := o.APIEnablement.ApplyTo(&serverConfig.Config, apiserver.DefaultAPIResourceConfig(), apiserver.Scheme); err != nil {
 		return nil, err
+	}
+	if rh := serverConfig.Authentication.RequestHeaderConfig; rh != nil && serverConfig.Authentication.Authenticator != nil {
+		serverConfig.Authentication.Authenticator = withCachingFrontProxy(serverConfig.Authentication.Authenticator, rh, clock.RealClock{})
 	}
 	markFrontProxy := false
 	if rh := serverConfig.Authentication.RequestHeaderConfig; o.AuthorizationTrustFrontProxy && rh != nil &&
