@@ -99,9 +99,10 @@ func TestRowsAndMarkdown(t *testing.T) {
 		{Workload: "Job", Phase: "create", Implementation: Upstream, Pods: 10, Duration: time.Minute, Writes: Writes{"pods": 5},
 			TimedOut: true, Reached: "succeeded 5/10, active 2"},
 		{Workload: "Job", Phase: "create", Implementation: Ours, Pods: 10, Duration: 30 * time.Second, Writes: Writes{"pods": 10}},
+		{Workload: "Deployment", Phase: "rollout", Implementation: Upstream, Pods: 10, Duration: time.Second, Writes: Writes{"pods": 10}},
 	}
 	rows := Rows(ms)
-	if len(rows) != 2 {
+	if len(rows) != 3 {
 		t.Fatalf("rows = %+v", rows)
 	}
 	if got := rows[0].TimeRatio(); got != 0.5 {
@@ -122,6 +123,8 @@ func TestRowsAndMarkdown(t *testing.T) {
 		"time PASS (0.500×)", "writes MISS (1.500×)", "CPU PASS (0.500×)",
 		"| Job | create | 10 | **timeout** 1m0s (succeeded 5/10, active 2) | 30s |",
 		"- Job create: TIMEOUT (upstream timed out at succeeded 5/10, active 2, ours done in 30s)",
+		"| Deployment | rollout | 10 | 1s | not run |",
+		"- Deployment rollout: INCOMPLETE (upstream done in 1s, ours not run)",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)

@@ -114,7 +114,14 @@ var DefaultGoals = Goals{Time: 1.0, Writes: 1.0, CPU: 1.0, RSS: 1.0, LagP50: 1.0
 // ScaleGoals are the targets of the scale run (tracker issue 16).
 var ScaleGoals = Goals{Time: 0.8, Writes: 1.0, CPU: 1.0, RSS: 1.0, LagP99: 0.5}
 
+// ran reports whether a row's side was measured at all (a run that stopped
+// early may have measured only one side of a phase).
+func ran(m Measurement) bool { return m.Implementation != "" }
+
 func fmtTime(m Measurement) string {
+	if !ran(m) {
+		return "not run"
+	}
 	d := m.Duration.Round(10 * time.Millisecond).String()
 	if m.TimedOut {
 		return fmt.Sprintf("**timeout** %s (%s)", d, m.Reached)
@@ -140,6 +147,10 @@ func Markdown(rows []Row, header string, g Goals) string {
 	fmt.Fprintf(&b, "\nTargets (ours/upstream): time ≤ %.1f×, writes per pod ≤ %.1f×, CPU ≤ %.1f×, peak RSS ≤ %.1f×. A phase that timed out on either side has no valid time, writes or CPU ratio (TIMEOUT).\n\n",
 		g.Time, g.Writes, g.CPU, g.RSS)
 	for _, r := range rows {
+		if !ran(r.Upstream) || !ran(r.Ours) {
+			fmt.Fprintf(&b, "- %s %s: INCOMPLETE (upstream %s, ours %s)\n", r.Workload, r.Phase, reachedOrDone(r.Upstream), reachedOrDone(r.Ours))
+			continue
+		}
 		if r.Upstream.TimedOut || r.Ours.TimedOut {
 			fmt.Fprintf(&b, "- %s %s: TIMEOUT (upstream %s, ours %s); peak RSS %s (%.3f×)\n", r.Workload, r.Phase,
 				reachedOrDone(r.Upstream), reachedOrDone(r.Ours), verdict(r.RSSRatio() <= g.RSS), r.RSSRatio())
@@ -157,6 +168,9 @@ func Markdown(rows []Row, header string, g Goals) string {
 }
 
 func reachedOrDone(m Measurement) string {
+	if !ran(m) {
+		return "not run"
+	}
 	if m.TimedOut {
 		return "timed out at " + m.Reached
 	}

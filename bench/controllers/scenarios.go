@@ -346,8 +346,14 @@ func (r *Runner) Run(ctx context.Context, t Target, ns string, pods int) ([]Meas
 		})
 		took := time.Since(began)
 		timedOut := errors.Is(err, errPhaseTimeout)
-		if err != nil && !timedOut {
+		// A run that stops mid-phase still reports how far the phase got.
+		stopped := err != nil && !timedOut && ctx.Err() != nil
+		if err != nil && !timedOut && !stopped {
 			return err
+		}
+		waitErr := err
+		if stopped {
+			timedOut, reached = true, reached+"; the run stopped here"
 		}
 		cpu, rss := use.stop()
 		to, err := r.Audit.Offset()
@@ -368,6 +374,9 @@ func (r *Runner) Run(ctx context.Context, t Target, ns string, pods int) ([]Meas
 		r.Logf("%s %s, %s: %s with %d pods in %s, %d writes (%.2f per pod) %v, CPU %.1f s, peak RSS %d MiB",
 			t.workload, name, t.Implementation, status, pods, took.Round(time.Millisecond), writes.Total(), m.WritesPerPod(), map[string]int(writes), cpu, rss>>20)
 		out = append(out, m)
+		if stopped {
+			return waitErr
+		}
 		return nil
 	}
 	if err := phase("create", t.create); err != nil {
