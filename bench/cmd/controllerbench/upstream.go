@@ -120,13 +120,22 @@ func (p *upstreamProcess) stop() error {
 	timer := time.NewTimer(10 * time.Second)
 	defer timer.Stop()
 	select {
-	case <-p.done:
-		return nil
+	case err := <-p.done:
+		return exitAfterStop(err)
 	case <-timer.C:
 		if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			return fmt.Errorf("killing kube-controller-manager: %w", err)
 		}
-		<-p.done
+		return exitAfterStop(<-p.done)
+	}
+}
+
+// exitAfterStop is the error of a process's end after stop signalled it:
+// any exit status is what stopping it does; only a failure to wait is one.
+func exitAfterStop(err error) error {
+	var exit *exec.ExitError
+	if err == nil || errors.As(err, &exit) {
 		return nil
 	}
+	return fmt.Errorf("waiting for kube-controller-manager to end: %w", err)
 }
