@@ -235,6 +235,10 @@ func run(ctx context.Context, o options) (retErr error) {
 			"--audit-log-path=" + audit.Path,
 			"--audit-log-format=json",
 			"--audit-log-mode=blocking",
+			// The writes of a phase are counted between two offsets of
+			// one file: never rotate it (the default rotates at 100 MB,
+			// which a scale run passes every few minutes).
+			"--audit-log-maxsize=0",
 		},
 		WorkloadsAPIServer:         true,
 		WorkloadsControllerManager: true,
