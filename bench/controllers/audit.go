@@ -86,6 +86,9 @@ func (a AuditLog) Offset() (int64, error) {
 // CountWrites counts the completed write requests between from and to whose
 // user agent satisfies match.
 func (a AuditLog) CountWrites(from, to int64, match func(userAgent string) bool) (Writes, error) {
+	if to < from {
+		return nil, fmt.Errorf("the audit log %s shrank from %d to %d bytes during the phase (rotated?): its writes cannot be counted", a.Path, from, to)
+	}
 	f, err := os.Open(a.Path)
 	if err != nil {
 		return nil, fmt.Errorf("opening the audit log: %w", err)

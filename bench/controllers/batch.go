@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,10 @@ func jobPodTemplate() corev1.PodTemplateSpec {
 	return t
 }
 
+func jobProgress(succeeded, active, completions int32) string {
+	return fmt.Sprintf("succeeded %d/%d, active %d", succeeded, completions, active)
+}
+
 func jobFinished(conds []batchv1.JobCondition) bool {
 	for _, c := range conds {
 		if (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue {
@@ -70,6 +75,7 @@ func JobTargets(kube kubernetes.Interface, ours clientset.Interface, completions
 		Implementation: Upstream,
 		Agent:          UpstreamAgent("job-controller"),
 		workload:       "Job",
+		podSelector:    "app=" + workloadName + "-job",
 		create: func(ctx context.Context, ns string) error {
 			_, err := kube.BatchV1().Jobs(ns).Create(ctx, &batchv1.Job{
 				ObjectMeta: metav1.ObjectMeta{Name: workloadName},
@@ -78,12 +84,12 @@ func JobTargets(kube kubernetes.Interface, ours clientset.Interface, completions
 			}, metav1.CreateOptions{})
 			return err
 		},
-		done: func(ctx context.Context, ns string) (bool, error) {
+		done: func(ctx context.Context, ns string) (bool, string, error) {
 			j, err := kube.BatchV1().Jobs(ns).Get(ctx, workloadName, metav1.GetOptions{})
 			if err != nil {
-				return false, err
+				return false, "", err
 			}
-			return jobFinished(j.Status.Conditions), nil
+			return jobFinished(j.Status.Conditions), jobProgress(j.Status.Succeeded, j.Status.Active, c), nil
 		},
 		delete: func(ctx context.Context, ns string) error {
 			return kube.BatchV1().Jobs(ns).Delete(ctx, workloadName, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
@@ -92,6 +98,7 @@ func JobTargets(kube kubernetes.Interface, ours clientset.Interface, completions
 		Implementation: Ours,
 		Agent:          OurAgent("job"),
 		workload:       "Job",
+		podSelector:    "app=" + workloadName + "-job",
 		create: func(ctx context.Context, ns string) error {
 			_, err := ours.ExperimentalV1alpha1().Jobs(ns).Create(ctx, &v1alpha1.Job{
 				ObjectMeta: metav1.ObjectMeta{Name: workloadName},
@@ -100,17 +107,18 @@ func JobTargets(kube kubernetes.Interface, ours clientset.Interface, completions
 			}, metav1.CreateOptions{})
 			return err
 		},
-		done: func(ctx context.Context, ns string) (bool, error) {
+		done: func(ctx context.Context, ns string) (bool, string, error) {
 			j, err := ours.ExperimentalV1alpha1().Jobs(ns).Get(ctx, workloadName, metav1.GetOptions{})
 			if err != nil {
-				return false, err
+				return false, "", err
 			}
-			for _, c := range j.Status.Conditions {
-				if (c.Type == v1alpha1.JobComplete || c.Type == v1alpha1.JobFailed) && c.Status == corev1.ConditionTrue {
-					return true, nil
+			progress := jobProgress(j.Status.Succeeded, j.Status.Active, c)
+			for _, cond := range j.Status.Conditions {
+				if (cond.Type == v1alpha1.JobComplete || cond.Type == v1alpha1.JobFailed) && cond.Status == corev1.ConditionTrue {
+					return true, progress, nil
 				}
 			}
-			return false, nil
+			return false, progress, nil
 		},
 		delete: func(ctx context.Context, ns string) error {
 			return ours.ExperimentalV1alpha1().Jobs(ns).Delete(ctx, workloadName, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
@@ -202,6 +210,20 @@ type LagMeasurement struct {
 	// Job watch and it was resumed; the Jobs seen after a resume are
 	// measured late.
 	WatchRestarts int
+	// Minutes is the number of distinct scheduled minutes the Jobs were
+	// named after: 1 when every CronJob fired in the same minute.
+	Minutes int
+	// Duration is from the first scheduled minute to the last Job seen (or
+	// to the timeout).
+	Duration time.Duration
+	// Writes, CPUSeconds and PeakRSS are as in Measurement, from the first
+	// CronJob create to the last Job seen.
+	Writes     Writes
+	CPUSeconds float64
+	PeakRSS    int64
+	// TimedOut is set when not every CronJob created its Job within the
+	// Runner's Timeout.
+	TimedOut bool
 }
 
 // Percentile returns the q-th (0..1) percentile of the lags (nearest rank).
@@ -214,11 +236,55 @@ func (m LagMeasurement) Percentile(q float64) time.Duration {
 	return m.Lags[i]
 }
 
+// cronWorkers is how many CronJobs the benchmark creates or suspends at once.
+const cronWorkers = 16
+
+// parallel runs fn(i) for i in [0, n) on cronWorkers goroutines and returns
+// the first error.
+func parallel(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	errs := make(chan error, cronWorkers)
+	var wg sync.WaitGroup
+	for range min(n, cronWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(ctx, i); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
 // RunCronJobs creates count CronJobs firing every minute in ns, waits until
 // the first firing created a Job for each, and suspends them. Each Job's lag
 // is from its scheduled minute (the number its name ends in, for both
-// implementations) to its ADDED event.
-func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count int) (LagMeasurement, error) {
+// implementations) to its ADDED event. When the current minute has less than
+// createWithin left, it first waits for the next minute to begin, so that
+// every CronJob is created before the same minute boundary and they all fire
+// together. Not every Job within the Timeout is recorded as a timeout.
+func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count int, createWithin time.Duration) (LagMeasurement, error) {
 	m := LagMeasurement{Implementation: t.Implementation, CronJobs: count}
 	if _, err := r.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return m, fmt.Errorf("creating namespace %s: %w", ns, err)
@@ -241,16 +307,41 @@ func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count
 		return m, fmt.Errorf("watching Jobs: %w", err)
 	}
 	defer w.Stop()
-	names := make([]string, count)
-	for i := range count {
-		names[i] = fmt.Sprintf("%s-%04d", workloadName, i)
-		if err := t.create(ctx, ns, names[i]); err != nil {
-			return m, fmt.Errorf("creating CronJob %s: %w", names[i], err)
+	if left := time.Until(time.Now().Truncate(time.Minute).Add(time.Minute)); left < createWithin {
+		r.Logf("CronJobs of %s: %s left in this minute, less than %s to create %d CronJobs; waiting for the next minute", t.Implementation, left.Round(time.Second), createWithin, count)
+		timer := time.NewTimer(left)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return m, ctx.Err()
 		}
 	}
+	names := make([]string, count)
+	for i := range count {
+		names[i] = fmt.Sprintf("%s-%05d", workloadName, i)
+	}
+	from, err := r.Audit.Offset()
+	if err != nil {
+		return m, err
+	}
+	use := r.startUsage(t.Implementation)
+	began := time.Now()
+	if err := parallel(ctx, count, func(ctx context.Context, i int) error {
+		if err := t.create(ctx, ns, names[i]); err != nil {
+			return fmt.Errorf("creating CronJob %s: %w", names[i], err)
+		}
+		return nil
+	}); err != nil {
+		return m, err
+	}
+	r.Logf("CronJobs of %s: created %d in %s", t.Implementation, count, time.Since(began).Round(time.Millisecond))
 	seen := map[string]bool{}
+	minutes := map[string]bool{}
+	var first time.Time
 	timeout := time.NewTimer(r.Timeout)
 	defer timeout.Stop()
+wait:
 	for len(seen) < count {
 		select {
 		case ev, ok := <-w.ResultChan():
@@ -264,26 +355,51 @@ func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count
 			if err != nil || seen[obj.GetName()] {
 				continue
 			}
-			lag, ok := lagOf(obj.GetName(), time.Now())
+			now := time.Now()
+			lag, ok := lagOf(obj.GetName(), now)
 			if !ok {
 				continue
 			}
 			seen[obj.GetName()] = true
+			minutes[obj.GetName()[strings.LastIndex(obj.GetName(), "-")+1:]] = true
+			if scheduled := now.Add(-lag); first.IsZero() || scheduled.Before(first) {
+				first = scheduled
+			}
 			m.Lags = append(m.Lags, lag)
+			m.Duration = now.Sub(first)
 		case <-timeout.C:
-			return m, fmt.Errorf("%s created %d of %d Jobs within %s", t.Implementation, len(seen), count, r.Timeout)
+			m.TimedOut = true
+			if !first.IsZero() {
+				m.Duration = time.Since(first)
+			}
+			r.Logf("WARNING: %s created %d of %d Jobs within %s; going on", t.Implementation, len(seen), count, r.Timeout)
+			break wait
 		case <-ctx.Done():
 			return m, ctx.Err()
 		}
 	}
-	for _, name := range names {
-		if err := t.suspend(ctx, ns, name); err != nil {
-			return m, fmt.Errorf("suspending CronJob %s: %w", name, err)
+	m.CPUSeconds, m.PeakRSS = use.stop()
+	to, err := r.Audit.Offset()
+	if err != nil {
+		return m, err
+	}
+	if m.Writes, err = r.Audit.CountWrites(from, to, t.Agent); err != nil {
+		return m, err
+	}
+	delete(m.Writes, "coordination.k8s.io/leases")
+	m.Minutes = len(minutes)
+	if err := parallel(ctx, count, func(ctx context.Context, i int) error {
+		if err := t.suspend(ctx, ns, names[i]); err != nil {
+			return fmt.Errorf("suspending CronJob %s: %w", names[i], err)
 		}
+		return nil
+	}); err != nil {
+		return m, err
 	}
 	slices.Sort(m.Lags)
 	m.WatchRestarts = max(int(watches.Load())-1, 0)
-	r.Logf("CronJob firing, %s: %d Jobs, lag p50 %s p99 %s, watch restarts %d", t.Implementation, len(m.Lags), m.Percentile(0.5), m.Percentile(0.99), m.WatchRestarts)
+	r.Logf("CronJob firing, %s: %d Jobs in %d scheduled minute(s), lag p50 %s p99 %s, watch restarts %d, %d writes, CPU %.1f s, peak RSS %d MiB",
+		t.Implementation, len(m.Lags), m.Minutes, m.Percentile(0.5), m.Percentile(0.99), m.WatchRestarts, m.Writes.Total(), m.CPUSeconds, m.PeakRSS>>20)
 	return m, nil
 }
 

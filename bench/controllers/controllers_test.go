@@ -92,11 +92,17 @@ func TestRowsAverageRounds(t *testing.T) {
 
 func TestRowsAndMarkdown(t *testing.T) {
 	ms := []Measurement{
-		{Workload: "DaemonSet", Phase: "create", Implementation: Upstream, Pods: 10, Duration: 10 * time.Second, Writes: Writes{"pods": 20}},
-		{Workload: "DaemonSet", Phase: "create", Implementation: Ours, Pods: 10, Duration: 5 * time.Second, Writes: Writes{"pods": 30}},
+		{Workload: "DaemonSet", Phase: "create", Implementation: Upstream, Pods: 10, Duration: 10 * time.Second, Writes: Writes{"pods": 20},
+			CPUSeconds: 4, PeakRSS: 200 << 20},
+		{Workload: "DaemonSet", Phase: "create", Implementation: Ours, Pods: 10, Duration: 5 * time.Second, Writes: Writes{"pods": 30},
+			CPUSeconds: 2, PeakRSS: 100 << 20},
+		{Workload: "Job", Phase: "create", Implementation: Upstream, Pods: 10, Duration: time.Minute, Writes: Writes{"pods": 5},
+			TimedOut: true, Reached: "succeeded 5/10, active 2"},
+		{Workload: "Job", Phase: "create", Implementation: Ours, Pods: 10, Duration: 30 * time.Second, Writes: Writes{"pods": 10}},
+		{Workload: "Deployment", Phase: "rollout", Implementation: Upstream, Pods: 10, Duration: time.Second, Writes: Writes{"pods": 10}},
 	}
 	rows := Rows(ms)
-	if len(rows) != 1 {
+	if len(rows) != 3 {
 		t.Fatalf("rows = %+v", rows)
 	}
 	if got := rows[0].TimeRatio(); got != 0.5 {
@@ -105,11 +111,35 @@ func TestRowsAndMarkdown(t *testing.T) {
 	if got := rows[0].WritesRatio(); got != 1.5 {
 		t.Errorf("writes ratio = %v, want 1.5", got)
 	}
-	md := Markdown(rows, "# t")
-	for _, want := range []string{"| DaemonSet | create | 10 | 10s | 5s | 0.50× | 2.00 | 3.00 | 1.50× |", "time PASS (0.500×)", "writes MISS (1.500×)"} {
+	if got := rows[0].CPURatio(); got != 0.5 {
+		t.Errorf("CPU ratio = %v, want 0.5", got)
+	}
+	if got := rows[0].RSSRatio(); got != 0.5 {
+		t.Errorf("RSS ratio = %v, want 0.5", got)
+	}
+	md := Markdown(rows, "# t", ScaleGoals)
+	for _, want := range []string{
+		"| DaemonSet | create | 10 | 10s | 5s | 0.50× | 2.00 | 3.00 | 1.50× | 4.00 | 2.00 | 0.50× | 200 MiB | 100 MiB | 0.50× |",
+		"time PASS (0.500×)", "writes MISS (1.500×)", "CPU PASS (0.500×)",
+		"| Job | create | 10 | **timeout** 1m0s (succeeded 5/10, active 2) | 30s |",
+		"- Job create: TIMEOUT (upstream timed out at succeeded 5/10, active 2, ours done in 30s)",
+		"| Deployment | rollout | 10 | 1s | not run |",
+		"- Deployment rollout: INCOMPLETE (upstream done in 1s, ours not run)",
+	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+func TestProcParsing(t *testing.T) {
+	cpu, err := parseStatCPU([]byte("4242 (kube (cm)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0 100 0 0"))
+	if err != nil || cpu != 3 {
+		t.Errorf("parseStatCPU = %v, %v; want 3 s", cpu, err)
+	}
+	hwm, err := parseVmHWM([]byte("Name:\tx\nVmPeak:\t 900 kB\nVmHWM:\t  2048 kB\nVmRSS:\t 1024 kB\n"))
+	if err != nil || hwm != 2<<20 {
+		t.Errorf("parseVmHWM = %v, %v; want 2 MiB", hwm, err)
 	}
 }
 
@@ -132,17 +162,20 @@ func TestLagMarkdown(t *testing.T) {
 		{Implementation: Upstream, CronJobs: 4, Lags: []time.Duration{3 * time.Second, 4 * time.Second}},
 		{Implementation: Ours, CronJobs: 4, Lags: []time.Duration{1 * time.Second, 1 * time.Second}, WatchRestarts: 2},
 	}
-	md := LagMarkdown(ms)
+	md := LagMarkdown(ms, DefaultGoals)
 	// Pooled: upstream 1,2,3,4s (p50 2s, p99 4s); ours 0.5,1,1,3s (p50 1s, p99 3s).
 	for _, want := range []string{
-		"| " + string(Upstream) + " | 4 | 4 | 2s | 4s | 4s | 0 |",
-		"| " + string(Ours) + " | 4 | 4 | 1s | 3s | 3s | 2 |",
+		"| " + string(Upstream) + " | 4 | 4 | 0 | 2s | 4s | 4s |",
+		"| " + string(Ours) + " | 4 | 4 | 0 | 1s | 3s | 3s |",
 		"- " + string(Ours) + ": 500ms / 3s\n",
-		"CronJob lag p50: PASS (0.500×)",
-		"CronJob lag p99: PASS (0.750×)",
+		"CronJob lag p50: PASS (0.500×",
+		"CronJob lag p99: PASS (0.750×",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("lag report lacks %q:\n%s", want, md)
 		}
+	}
+	if md := LagMarkdown(ms, ScaleGoals); !strings.Contains(md, "CronJob lag p99: MISS (0.750×, target ≤ 0.5×)") || strings.Contains(md, "lag p50") {
+		t.Errorf("scale lag report checks the wrong targets:\n%s", md)
 	}
 }

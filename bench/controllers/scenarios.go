@@ -21,6 +21,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,12 +54,17 @@ type Target struct {
 	// Agent matches the user agents of this implementation's controllers.
 	Agent func(userAgent string) bool
 
-	create   func(ctx context.Context, ns string) error
-	done     func(ctx context.Context, ns string) (bool, error)
+	create func(ctx context.Context, ns string) error
+	// done reports whether the workload has converged and, either way, how
+	// far it got (e.g. "available 1253/5000").
+	done     func(ctx context.Context, ns string) (bool, string, error)
 	rollout  func(ctx context.Context, ns string) error
 	delete   func(ctx context.Context, ns string) error
 	hasRoll  bool
 	workload string
+	// podSelector selects the workload's pods (other pods may share the
+	// namespace).
+	podSelector string
 }
 
 const workloadName = "bench"
@@ -85,6 +91,14 @@ func podTemplate() corev1.PodTemplateSpec {
 	}
 }
 
+func daemonSetProgress(available, n int32) string {
+	return fmt.Sprintf("available %d/%d", available, n)
+}
+
+func deploymentProgress(updated, available, replicas, n int32) string {
+	return fmt.Sprintf("updated %d/%d, available %d/%d, replicas %d", updated, n, available, n, replicas)
+}
+
 var selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": workloadName}}
 
 var rolloutPatch = []byte(`{"spec":{"template":{"metadata":{"annotations":{"bench.workloads.experimental.test/revision":"2"}}}}}`)
@@ -97,6 +111,7 @@ func DaemonSetTargets(kube kubernetes.Interface, ours clientset.Interface, nodes
 		Implementation: Upstream,
 		Agent:          UpstreamAgent("daemon-set-controller"),
 		workload:       "DaemonSet",
+		podSelector:    "app=" + workloadName,
 		create: func(ctx context.Context, ns string) error {
 			_, err := kube.AppsV1().DaemonSets(ns).Create(ctx, &appsv1.DaemonSet{
 				ObjectMeta: metav1.ObjectMeta{Name: workloadName},
@@ -104,14 +119,14 @@ func DaemonSetTargets(kube kubernetes.Interface, ours clientset.Interface, nodes
 			}, metav1.CreateOptions{})
 			return err
 		},
-		done: func(ctx context.Context, ns string) (bool, error) {
+		done: func(ctx context.Context, ns string) (bool, string, error) {
 			ds, err := kube.AppsV1().DaemonSets(ns).Get(ctx, workloadName, metav1.GetOptions{})
 			if err != nil {
-				return false, err
+				return false, "", err
 			}
 			s := ds.Status
 			return s.ObservedGeneration >= ds.Generation && s.DesiredNumberScheduled == n &&
-				s.UpdatedNumberScheduled == n && s.NumberAvailable == n && s.CurrentNumberScheduled == n, nil
+				s.UpdatedNumberScheduled == n && s.NumberAvailable == n && s.CurrentNumberScheduled == n, daemonSetProgress(s.NumberAvailable, n), nil
 		},
 		delete: func(ctx context.Context, ns string) error {
 			return kube.AppsV1().DaemonSets(ns).Delete(ctx, workloadName, metav1.DeleteOptions{})
@@ -120,6 +135,7 @@ func DaemonSetTargets(kube kubernetes.Interface, ours clientset.Interface, nodes
 		Implementation: Ours,
 		Agent:          OurAgent("daemonset"),
 		workload:       "DaemonSet",
+		podSelector:    "app=" + workloadName,
 		create: func(ctx context.Context, ns string) error {
 			_, err := ours.ExperimentalV1alpha1().DaemonSets(ns).Create(ctx, &v1alpha1.DaemonSet{
 				ObjectMeta: metav1.ObjectMeta{Name: workloadName},
@@ -127,14 +143,14 @@ func DaemonSetTargets(kube kubernetes.Interface, ours clientset.Interface, nodes
 			}, metav1.CreateOptions{})
 			return err
 		},
-		done: func(ctx context.Context, ns string) (bool, error) {
+		done: func(ctx context.Context, ns string) (bool, string, error) {
 			ds, err := ours.ExperimentalV1alpha1().DaemonSets(ns).Get(ctx, workloadName, metav1.GetOptions{})
 			if err != nil {
-				return false, err
+				return false, "", err
 			}
 			s := ds.Status
 			return s.ObservedGeneration >= ds.Generation && s.DesiredNumberScheduled == n &&
-				s.UpdatedNumberScheduled == n && s.NumberAvailable == n && s.CurrentNumberScheduled == n, nil
+				s.UpdatedNumberScheduled == n && s.NumberAvailable == n && s.CurrentNumberScheduled == n, daemonSetProgress(s.NumberAvailable, n), nil
 		},
 		delete: func(ctx context.Context, ns string) error {
 			return ours.ExperimentalV1alpha1().DaemonSets(ns).Delete(ctx, workloadName, metav1.DeleteOptions{})
@@ -150,6 +166,7 @@ func DeploymentTargets(kube kubernetes.Interface, ours clientset.Interface, repl
 		Implementation: Upstream,
 		Agent:          UpstreamAgent("deployment-controller", "replicaset-controller"),
 		workload:       "Deployment",
+		podSelector:    "app=" + workloadName,
 		hasRoll:        true,
 		create: func(ctx context.Context, ns string) error {
 			_, err := kube.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
@@ -158,13 +175,14 @@ func DeploymentTargets(kube kubernetes.Interface, ours clientset.Interface, repl
 			}, metav1.CreateOptions{})
 			return err
 		},
-		done: func(ctx context.Context, ns string) (bool, error) {
+		done: func(ctx context.Context, ns string) (bool, string, error) {
 			d, err := kube.AppsV1().Deployments(ns).Get(ctx, workloadName, metav1.GetOptions{})
 			if err != nil {
-				return false, err
+				return false, "", err
 			}
 			s := d.Status
-			return s.ObservedGeneration >= d.Generation && s.Replicas == n && s.UpdatedReplicas == n && s.AvailableReplicas == n, nil
+			return s.ObservedGeneration >= d.Generation && s.Replicas == n && s.UpdatedReplicas == n && s.AvailableReplicas == n,
+				deploymentProgress(s.UpdatedReplicas, s.AvailableReplicas, s.Replicas, n), nil
 		},
 		rollout: func(ctx context.Context, ns string) error {
 			_, err := kube.AppsV1().Deployments(ns).Patch(ctx, workloadName, types.StrategicMergePatchType, rolloutPatch, metav1.PatchOptions{})
@@ -177,6 +195,7 @@ func DeploymentTargets(kube kubernetes.Interface, ours clientset.Interface, repl
 		Implementation: Ours,
 		Agent:          OurAgent("deployment", "replicaset"),
 		workload:       "Deployment",
+		podSelector:    "app=" + workloadName,
 		hasRoll:        true,
 		create: func(ctx context.Context, ns string) error {
 			_, err := ours.ExperimentalV1alpha1().Deployments(ns).Create(ctx, &v1alpha1.Deployment{
@@ -185,13 +204,14 @@ func DeploymentTargets(kube kubernetes.Interface, ours clientset.Interface, repl
 			}, metav1.CreateOptions{})
 			return err
 		},
-		done: func(ctx context.Context, ns string) (bool, error) {
+		done: func(ctx context.Context, ns string) (bool, string, error) {
 			d, err := ours.ExperimentalV1alpha1().Deployments(ns).Get(ctx, workloadName, metav1.GetOptions{})
 			if err != nil {
-				return false, err
+				return false, "", err
 			}
 			s := d.Status
-			return s.ObservedGeneration >= d.Generation && s.Replicas == n && s.UpdatedReplicas == n && s.AvailableReplicas == n, nil
+			return s.ObservedGeneration >= d.Generation && s.Replicas == n && s.UpdatedReplicas == n && s.AvailableReplicas == n,
+				deploymentProgress(s.UpdatedReplicas, s.AvailableReplicas, s.Replicas, n), nil
 		},
 		rollout: func(ctx context.Context, ns string) error {
 			_, err := ours.ExperimentalV1alpha1().Deployments(ns).Patch(ctx, workloadName, types.MergePatchType, rolloutPatch, metav1.PatchOptions{})
@@ -208,9 +228,18 @@ type Measurement struct {
 	Workload       string
 	Phase          string // "create" or "rollout"
 	Implementation Implementation
-	Pods           int // pods the phase brought up
+	Pods           int // pods the phase brought up (or was meant to)
 	Duration       time.Duration
 	Writes         Writes
+	// CPUSeconds is the user+system CPU time the implementation's controller
+	// manager process spent during the phase; PeakRSS its peak resident set
+	// (VmHWM, reset at the start of the phase) in bytes. Zero when unknown.
+	CPUSeconds float64
+	PeakRSS    int64
+	// TimedOut is set when the phase hit the Runner's Timeout; Reached says
+	// how far the workload got by then (e.g. "available 1253/5000").
+	TimedOut bool
+	Reached  string
 }
 
 // WritesPerPod is API writes divided by the pods the phase brought up.
@@ -223,16 +252,75 @@ func (m Measurement) WritesPerPod() float64 {
 
 // Runner runs phases against a cluster.
 type Runner struct {
-	Kube    kubernetes.Interface
-	Audit   AuditLog
+	Kube  kubernetes.Interface
+	Audit AuditLog
+	// Timeout bounds each phase (and each wait for a workload's pods to be
+	// gone); a phase that hits it is recorded as timed out and the run goes
+	// on.
 	Timeout time.Duration
-	Logf    func(format string, args ...any)
+	// PIDs are the controller manager processes of each implementation,
+	// whose CPU time and peak RSS every phase records.
+	PIDs map[Implementation]int
+	Logf func(format string, args ...any)
 }
+
+// usage brackets a phase with readings of the implementation's process.
+type usage struct {
+	r     *Runner
+	impl  Implementation
+	pid   int
+	cpu   float64
+	reset bool
+}
+
+func (r *Runner) startUsage(impl Implementation) *usage {
+	u := &usage{r: r, impl: impl}
+	pid, ok := r.PIDs[impl]
+	if !ok {
+		return u
+	}
+	cpu, err := CPUSeconds(pid)
+	if err != nil {
+		r.Logf("no CPU reading of %s: %v", impl, err)
+		return u
+	}
+	u.pid, u.cpu = pid, cpu
+	if err := ResetPeakRSS(pid); err != nil {
+		r.Logf("peak RSS of %s is since its start: %v", impl, err)
+	} else {
+		u.reset = true
+	}
+	return u
+}
+
+// stop returns the CPU seconds since startUsage and the peak RSS.
+func (u *usage) stop() (float64, int64) {
+	if u.pid == 0 {
+		return 0, 0
+	}
+	cpu, err := CPUSeconds(u.pid)
+	if err != nil {
+		u.r.Logf("no CPU reading of %s: %v", u.impl, err)
+		return 0, 0
+	}
+	rss, err := PeakRSS(u.pid)
+	if err != nil {
+		u.r.Logf("no memory reading of %s: %v", u.impl, err)
+	}
+	return cpu - u.cpu, rss
+}
+
+// errPhaseTimeout marks a wait that hit the Runner's Timeout while the run's
+// context was still live.
+var errPhaseTimeout = errors.New("phase timed out")
 
 // Run creates the target's workload in namespace ns, waits until it has
 // converged, then (for Deployments) rolls out a template change and waits
 // again; finally it deletes the workload and waits until its pods are gone,
-// so phases never overlap. pods is the number of pods the workload runs.
+// so phases never overlap. pods is the number of pods the workload runs. A
+// phase that hits the Timeout is recorded with what it reached and the next
+// one runs; an error is returned only when the API fails or the run's
+// context ends.
 func (r *Runner) Run(ctx context.Context, t Target, ns string, pods int) ([]Measurement, error) {
 	if _, err := r.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
@@ -243,14 +331,31 @@ func (r *Runner) Run(ctx context.Context, t Target, ns string, pods int) ([]Meas
 		if err != nil {
 			return err
 		}
+		use := r.startUsage(t.Implementation)
 		began := time.Now()
 		if err := act(ctx, ns); err != nil {
 			return fmt.Errorf("%s %s: %w", name, t.workload, err)
 		}
-		if err := r.wait(ctx, fmt.Sprintf("%s %s of %s", t.workload, name, t.Implementation), func(ctx context.Context) (bool, error) { return t.done(ctx, ns) }); err != nil {
+		var reached string
+		err = r.wait(ctx, fmt.Sprintf("%s %s of %s", t.workload, name, t.Implementation), func(ctx context.Context) (bool, error) {
+			ok, progress, err := t.done(ctx, ns)
+			if progress != "" {
+				reached = progress
+			}
+			return ok, err
+		})
+		took := time.Since(began)
+		timedOut := errors.Is(err, errPhaseTimeout)
+		// A run that stops mid-phase still reports how far the phase got.
+		stopped := err != nil && !timedOut && ctx.Err() != nil
+		if err != nil && !timedOut && !stopped {
 			return err
 		}
-		took := time.Since(began)
+		waitErr := err
+		if stopped {
+			timedOut, reached = true, reached+"; the run stopped here"
+		}
+		cpu, rss := use.stop()
 		to, err := r.Audit.Offset()
 		if err != nil {
 			return err
@@ -260,10 +365,18 @@ func (r *Runner) Run(ctx context.Context, t Target, ns string, pods int) ([]Meas
 			return err
 		}
 		delete(writes, "coordination.k8s.io/leases")
-		m := Measurement{Workload: t.workload, Phase: name, Implementation: t.Implementation, Pods: pods, Duration: took, Writes: writes}
-		r.Logf("%s %s, %s: done with %d pods in %s, %d writes (%.2f per pod) %v",
-			t.workload, name, t.Implementation, pods, took.Round(time.Millisecond), writes.Total(), m.WritesPerPod(), map[string]int(writes))
+		m := Measurement{Workload: t.workload, Phase: name, Implementation: t.Implementation, Pods: pods, Duration: took, Writes: writes,
+			CPUSeconds: cpu, PeakRSS: rss, TimedOut: timedOut, Reached: reached}
+		status := "done"
+		if timedOut {
+			status = "TIMED OUT (" + reached + ")"
+		}
+		r.Logf("%s %s, %s: %s with %d pods in %s, %d writes (%.2f per pod) %v, CPU %.1f s, peak RSS %d MiB",
+			t.workload, name, t.Implementation, status, pods, took.Round(time.Millisecond), writes.Total(), m.WritesPerPod(), map[string]int(writes), cpu, rss>>20)
 		out = append(out, m)
+		if stopped {
+			return waitErr
+		}
 		return nil
 	}
 	if err := phase("create", t.create); err != nil {
@@ -277,19 +390,36 @@ func (r *Runner) Run(ctx context.Context, t Target, ns string, pods int) ([]Meas
 	if err := t.delete(ctx, ns); err != nil {
 		return out, fmt.Errorf("deleting the %s: %w", t.workload, err)
 	}
-	err := r.wait(ctx, "the pods of namespace "+ns+" to be gone", func(ctx context.Context) (bool, error) {
-		list, err := r.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	err := r.wait(ctx, "the pods of "+t.podSelector+" in namespace "+ns+" to be gone", func(ctx context.Context) (bool, error) {
+		list, err := r.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: t.podSelector, ResourceVersion: "0"})
 		if err != nil {
 			return false, err
 		}
 		return len(list.Items) == 0, nil
 	})
+	if errors.Is(err, errPhaseTimeout) {
+		// The next phase runs in another namespace or with other pods; the
+		// leftovers are noted, not fatal.
+		r.Logf("WARNING: %v; going on", err)
+		return out, nil
+	}
 	return out, err
 }
 
 func (r *Runner) wait(ctx context.Context, what string, cond wait.ConditionWithContextFunc) error {
-	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, r.Timeout, true, cond); err != nil {
-		return fmt.Errorf("waiting for %s: %w", what, err)
+	phaseCtx, cancel := context.WithTimeout(ctx, r.Timeout)
+	defer cancel()
+	// The requests run on the run's context: the bound ends the wait
+	// between polls, never a request (a client's rate limiter would
+	// otherwise fail one early that could not finish before the deadline).
+	err := wait.PollUntilContextCancel(phaseCtx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
+		return cond(ctx)
+	})
+	if err == nil {
+		return nil
 	}
-	return nil
+	if ctx.Err() == nil && phaseCtx.Err() != nil {
+		return fmt.Errorf("waiting %s for %s: %w", r.Timeout, what, errPhaseTimeout)
+	}
+	return fmt.Errorf("waiting for %s: %w", what, err)
 }

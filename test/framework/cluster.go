@@ -867,7 +867,7 @@ func (c *Cluster) kubeSchedulerProcess(port int) *process {
 
 func (c *Cluster) kwokProcess(port int) (*process, error) {
 	config := filepath.Join(c.RunDir, "kwok-stages.yaml")
-	if err := writeKwokConfig(config, c.RepoRoot, c.binary("kwok"), c.opts.KwokStages); err != nil {
+	if err := writeKwokConfig(config, c.RepoRoot, c.binary("kwok"), c.opts.KwokStages, c.opts.KwokNodeHeartbeatWithLease); err != nil {
 		return nil, err
 	}
 	home := filepath.Join(c.RunDir, "kwok-home")

@@ -79,6 +79,15 @@ var kwokUpstreamStages = []string{
 	"kustomize/metrics/usage/usage-from-annotation.yaml",
 }
 
+const (
+	// kwokNodeHeartbeatStage is kwok's default node heartbeat: a full node
+	// status update every 20 to 45 s per node.
+	kwokNodeHeartbeatStage = "kustomize/stage/node/heartbeat/node-heartbeat.yaml"
+	// kwokNodeHeartbeatWithLeaseStage is kwok's heartbeat for nodes whose
+	// liveness is their Lease: a status update every 10 to 20 min.
+	kwokNodeHeartbeatWithLeaseStage = "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml"
+)
+
 // ownStages are this package's stages (see the annotations above).
 //
 //go:embed testdata/stages/*.yaml
@@ -88,9 +97,16 @@ var ownStages embed.FS
 // real kwok binary (<cache>/kwok-<version>/stages), or else kwok's module
 // directory as resolved by the hack/tools/kwok module.
 func kwokUpstreamDir(repoRoot, kwokBinary string) (string, error) {
+	return kwokUpstreamDirWith(repoRoot, kwokBinary, kwokUpstreamStages[0])
+}
+
+// kwokUpstreamDirWith is kwokUpstreamDir for a directory that holds file:
+// hack/install-tools.sh copies only kwokUpstreamStages next to the binary,
+// so other kwok files come from its module directory.
+func kwokUpstreamDirWith(repoRoot, kwokBinary, file string) (string, error) {
 	if resolved, err := filepath.EvalSymlinks(kwokBinary); err == nil {
 		dir := filepath.Join(filepath.Dir(resolved), "stages")
-		if _, err := os.Stat(filepath.Join(dir, kwokUpstreamStages[0])); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
 			return dir, nil
 		}
 	}
@@ -112,11 +128,28 @@ func kwokUpstreamDir(repoRoot, kwokBinary string) (string, error) {
 }
 
 // writeKwokConfig concatenates every stage document into one multi-document
-// file for kwok --config.
-func writeKwokConfig(path, repoRoot, kwokBinary string, extra []string) error {
+// file for kwok --config. heartbeatWithLease swaps kwok's node-heartbeat
+// stage for its node-heartbeat-with-lease stage.
+func writeKwokConfig(path, repoRoot, kwokBinary string, extra []string, heartbeatWithLease bool) error {
 	upstream, err := kwokUpstreamDir(repoRoot, kwokBinary)
 	if err != nil {
 		return err
+	}
+	dirs := map[string]string{}
+	stages := kwokUpstreamStages
+	if heartbeatWithLease {
+		stages = nil
+		for _, f := range kwokUpstreamStages {
+			if f == kwokNodeHeartbeatStage {
+				f = kwokNodeHeartbeatWithLeaseStage
+				dir, err := kwokUpstreamDirWith(repoRoot, kwokBinary, f)
+				if err != nil {
+					return err
+				}
+				dirs[f] = dir
+			}
+			stages = append(stages, f)
+		}
 	}
 	var buf bytes.Buffer
 	add := func(name string, data []byte) {
@@ -126,8 +159,12 @@ func writeKwokConfig(path, repoRoot, kwokBinary string, extra []string) error {
 			buf.WriteByte('\n')
 		}
 	}
-	for _, f := range kwokUpstreamStages {
-		data, err := os.ReadFile(filepath.Join(upstream, f))
+	for _, f := range stages {
+		dir := upstream
+		if d, ok := dirs[f]; ok {
+			dir = d
+		}
+		data, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			return fmt.Errorf("reading kwok stage file: %w", err)
 		}

@@ -87,6 +87,14 @@ type Options struct {
 	// KwokStages are paths of more kwok Stage/Metric/ResourceUsage documents,
 	// loaded after the built-in ones.
 	KwokStages []string
+	// KwokNodeHeartbeatWithLease replaces kwok's node-heartbeat stage (a full
+	// node status update every 20 to 45 s per node) with kwok's own
+	// node-heartbeat-with-lease stage (every 10 to 20 min), for clusters of
+	// thousands of nodes whose liveness rests on node Leases, which kwok renews
+	// every --node-lease-duration-seconds/4 (default 40 s, so 10 s; set it with
+	// KwokArgs, and kube-controller-manager's --node-monitor-grace-period
+	// above the renew interval with KubeControllerManagerArgs).
+	KwokNodeHeartbeatWithLease bool
 
 	// MetricsServer starts metrics-server and registers APIService
 	// v1beta1.metrics.k8s.io.

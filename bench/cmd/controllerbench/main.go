@@ -25,8 +25,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -38,6 +40,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
 	"github.com/kube-experimental/workloads-apiserver/bench/controllers"
@@ -55,6 +58,12 @@ type options struct {
 	jobCompletions  int
 	jobParallelism  int
 	cronJobs        int
+	unrelatedPods   int
+	cheapNodes      bool
+	nodeLease       time.Duration
+	nodeGrace       time.Duration
+	scale           bool
+	cronCreate      time.Duration
 	out             string
 	runDir          string
 	auditLog        string
@@ -63,9 +72,67 @@ type options struct {
 	timeout         time.Duration
 }
 
+// Full scale (tracker issue 16): what --scale sets unless a flag says
+// otherwise.
+const (
+	scaleNodes          = 5000
+	scaleReplicas       = 10000
+	scaleJobCompletions = 10000
+	scaleJobParallelism = 1000
+	scaleCronJobs       = 5000
+	scaleUnrelatedPods  = 10000
+)
+
+// applyScale sets the --scale defaults on every option whose flag was not
+// given.
+func applyScale(o *options, given map[string]bool) {
+	set := func(name string, apply func()) {
+		if !given[name] {
+			apply()
+		}
+	}
+	set("nodes", func() { o.nodes = scaleNodes })
+	set("replicas", func() { o.replicas = scaleReplicas })
+	set("job-completions", func() { o.jobCompletions = scaleJobCompletions })
+	set("job-parallelism", func() { o.jobParallelism = scaleJobParallelism })
+	set("cronjobs", func() { o.cronJobs = scaleCronJobs })
+	set("unrelated-pods", func() { o.unrelatedPods = scaleUnrelatedPods })
+	set("cheap-nodes", func() { o.cheapNodes = true })
+	set("rounds", func() { o.rounds = 1 })
+	set("timeout", func() { o.timeout = 3 * time.Hour })
+}
+
+// reducedScale lists how a --scale run differs from the full size.
+func reducedScale(o options) []string {
+	var out []string
+	for _, c := range []struct {
+		name      string
+		got, full int
+	}{
+		{"nodes", o.nodes, scaleNodes},
+		{"replicas", o.replicas, scaleReplicas},
+		{"job-completions", o.jobCompletions, scaleJobCompletions},
+		{"job-parallelism", o.jobParallelism, scaleJobParallelism},
+		{"cronjobs", o.cronJobs, scaleCronJobs},
+		{"unrelated-pods", o.unrelatedPods, scaleUnrelatedPods},
+	} {
+		if c.got != c.full {
+			out = append(out, fmt.Sprintf("--%s=%d (full: %d)", c.name, c.got, c.full))
+		}
+	}
+	for _, sc := range []string{"daemonset", "deployment", "job", "cronjob"} {
+		if !slices.Contains(strings.Split(o.scenarios, ","), sc) {
+			out = append(out, "scenario "+sc+" left out")
+		}
+	}
+	return out
+}
+
 func main() {
 	var o options
 	fs := flag.CommandLine
+	fs.BoolVar(&o.scale, "scale", false, fmt.Sprintf("the scale run of tracker issue 16: unless given, --nodes=%d --replicas=%d --job-completions=%d --job-parallelism=%d --cronjobs=%d --unrelated-pods=%d --cheap-nodes --rounds=1 --timeout=3h; the report says which sizes differ from these",
+		scaleNodes, scaleReplicas, scaleJobCompletions, scaleJobParallelism, scaleCronJobs, scaleUnrelatedPods))
 	fs.IntVar(&o.nodes, "nodes", 500, "kwok nodes (the DaemonSet runs a pod on each)")
 	fs.IntVar(&o.replicas, "replicas", 500, "Deployment replicas")
 	fs.IntVar(&o.qps, "kube-api-qps", 200, "client QPS of both controller managers")
@@ -75,6 +142,11 @@ func main() {
 	fs.IntVar(&o.jobCompletions, "job-completions", 1000, "completions of the Job (pods succeed a second after they start)")
 	fs.IntVar(&o.jobParallelism, "job-parallelism", 100, "parallelism of the Job")
 	fs.IntVar(&o.cronJobs, "cronjobs", 500, "CronJobs firing every minute (their Jobs are created suspended)")
+	fs.IntVar(&o.unrelatedPods, "unrelated-pods", 0, "pods of unrelated owners (ConfigMaps) in the namespace of the Deployment and Job phases, which then share one namespace per round")
+	fs.BoolVar(&o.cheapNodes, "cheap-nodes", false, "simulate nodes whose liveness is their Lease: kwok's node-heartbeat-with-lease stage instead of node-heartbeat, kwok --node-lease-duration-seconds from --node-lease-duration, kube-controller-manager --node-monitor-grace-period from --node-monitor-grace-period")
+	fs.DurationVar(&o.nodeLease, "node-lease-duration", 10*time.Minute, "with --cheap-nodes: kwok's node Lease duration (renewed every quarter of it)")
+	fs.DurationVar(&o.nodeGrace, "node-monitor-grace-period", 10*time.Minute, "with --cheap-nodes: kube-controller-manager's --node-monitor-grace-period (above the Lease renew interval)")
+	fs.DurationVar(&o.cronCreate, "cronjob-create-within", 0, "start creating the CronJobs only with at least this much of the current minute left (else wait for the next one), so they all fire in the same minute (default 5s + 6ms per CronJob)")
 	fs.Func("ours-arg", "an extra workloads-controller-manager flag, e.g. --ours-arg=--concurrent-cron-job-syncs=10 (repeatable; the report says which were given)", func(v string) error {
 		o.oursArgs = append(o.oursArgs, v)
 		return nil
@@ -84,13 +156,21 @@ func main() {
 	fs.StringVar(&o.runDir, "run-dir", "", "cluster run directory (default: a new temporary directory)")
 	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "where kube-apiserver writes the audit log of the run's writes (default: a temporary file, removed)")
-	fs.DurationVar(&o.phaseTimeout, "phase-timeout", 10*time.Minute, "bound on each measured phase")
-	fs.DurationVar(&o.timeout, "timeout", 60*time.Minute, "bound on the whole run")
+	fs.DurationVar(&o.phaseTimeout, "phase-timeout", 10*time.Minute, "bound on each measured phase; a phase that hits it is reported as a timeout with what it reached, and the run goes on")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Minute, "bound on the whole run (the report then holds what was measured)")
 	klog.InitFlags(fs)
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "controllerbench: unexpected arguments %v\n", flag.Args())
 		os.Exit(2)
+	}
+	if o.scale {
+		given := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		applyScale(&o, given)
+	}
+	if o.cronCreate <= 0 {
+		o.cronCreate = 5*time.Second + time.Duration(o.cronJobs)*6*time.Millisecond
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(klog.NewContext(ctx, klog.Background()), o)
@@ -101,8 +181,7 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-func run(ctx context.Context, o options) error {
+func run(ctx context.Context, o options) (retErr error) {
 	logger := klog.FromContext(ctx)
 	root, err := framework.RepoRoot()
 	if err != nil {
@@ -130,15 +209,23 @@ func run(ctx context.Context, o options) error {
 	}
 
 	clientFlags := []string{"--kube-api-qps=" + strconv.Itoa(o.qps), "--kube-api-burst=" + strconv.Itoa(o.burst)}
+	var kwokArgs, kcmArgs []string
+	if o.cheapNodes {
+		kwokArgs = append(kwokArgs, "--node-lease-duration-seconds="+strconv.Itoa(int(o.nodeLease.Seconds())))
+		kcmArgs = append(kcmArgs, "--node-monitor-grace-period="+o.nodeGrace.String())
+	}
 	logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
+	startedCluster := time.Now()
 	c, stopCluster, err := framework.Start(ctx, framework.Options{
 		RunDir:     o.runDir,
 		KeepRunDir: o.keepRunDir,
 		Verbosity:  -1,
 		Nodes:      o.nodes,
-		Controllers: append(slices.Clone(framework.DefaultControllers),
-			"daemonset", "deployment", "replicaset", "job", "cronjob"),
-		KubeControllerManagerArgs: clientFlags,
+		// The upstream workload controllers run in a kube-controller-manager
+		// of their own (startUpstream); this one keeps the cluster's.
+		KubeControllerManagerArgs:  kcmArgs,
+		KwokNodeHeartbeatWithLease: o.cheapNodes,
+		KwokArgs:                   kwokArgs,
 		// kube-scheduler binds every pod of both sides; at its default 50 QPS
 		// binding 500 pods takes 8 s whichever controller created them, so
 		// it is raised to keep the controllers the thing measured.
@@ -148,12 +235,16 @@ func run(ctx context.Context, o options) error {
 			"--audit-log-path=" + audit.Path,
 			"--audit-log-format=json",
 			"--audit-log-mode=blocking",
+			// The writes of a phase are counted between two offsets of
+			// one file: never rotate it (the default rotates at 100 MB,
+			// which a scale run passes every few minutes).
+			"--audit-log-maxsize=0",
 		},
 		WorkloadsAPIServer:         true,
 		WorkloadsControllerManager: true,
 		WorkloadsControllerManagerArgs: append(append(slices.Clone(clientFlags),
-			"--controllers=daemonset,deployment,replicaset,job,cronjob", "--leader-elect=false"), o.oursArgs...),
-		StartTimeout: 5 * time.Minute,
+			"--controllers="+upstreamControllers, "--leader-elect=false"), o.oursArgs...),
+		StartTimeout: 10 * time.Minute,
 	}, framework.LoggerFunc(logf))
 	if err != nil {
 		return fmt.Errorf("starting the cluster: %w", err)
@@ -163,20 +254,55 @@ func run(ctx context.Context, o options) error {
 			logger.Error(err, "Stopping the cluster")
 		}
 	}()
+	logf("cluster with %d nodes up in %s", o.nodes, time.Since(startedCluster).Round(time.Second))
+	upstream, err := startUpstream(ctx, c, clientFlags)
+	if upstream != nil {
+		defer func() {
+			if err := upstream.stop(); err != nil {
+				logger.Error(err, "Stopping kube-controller-manager")
+			}
+		}()
+	}
+	if err != nil {
+		return err
+	}
+	ourPID, ok := c.PID(framework.ComponentWorkloadsControllerManager)
+	if !ok {
+		return fmt.Errorf("workloads-controller-manager is not running")
+	}
 	ours, err := clientset.NewForConfig(c.RestConfig())
 	if err != nil {
 		return err
 	}
 	kube := c.KubeClient()
-	runner := &controllers.Runner{Kube: kube, Audit: audit, Timeout: o.phaseTimeout, Logf: logf}
+	runner := &controllers.Runner{Kube: kube, Audit: audit, Timeout: o.phaseTimeout, Logf: logf,
+		PIDs: map[controllers.Implementation]int{controllers.Upstream: upstream.PID(), controllers.Ours: ourPID}}
+	cluster := newClusterCPU(c, upstream.PID())
 
 	var ms []controllers.Measurement
-	began := time.Now()
-	run := sets.New(strings.Split(o.scenarios, ",")...)
 	var lags []controllers.LagMeasurement
+	began := time.Now()
+	// Whatever happens, the report holds what was measured.
+	defer func() {
+		if err := writeReport(kube, o, out, began, ms, lags, cluster.String(), retErr); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+	nodes := make([]string, o.nodes)
+	for i := range nodes {
+		nodes[i] = framework.NodeNamePrefix + strconv.Itoa(i)
+	}
+	run := sets.New(strings.Split(o.scenarios, ",")...)
+	unrelatedDone := false
 	// Each round runs every pair; odd rounds run ours first, so neither side
 	// always meets a warmer cluster.
 	for round := range o.rounds {
+		// With unrelated pods, the Deployment and Job phases of both sides
+		// share one namespace that holds them.
+		shared := ""
+		if o.unrelatedPods > 0 && (run.Has("deployment") || run.Has("job")) {
+			shared = "bench-scale"
+		}
 		for _, pair := range []struct {
 			name    string
 			targets []controllers.Target
@@ -192,12 +318,22 @@ func run(ctx context.Context, o options) error {
 			if round%2 == 1 {
 				slices.Reverse(pair.targets)
 			}
+			if pair.name != "daemonset" && shared != "" && !unrelatedDone {
+				if err := runner.CreateUnrelatedPods(ctx, shared, o.unrelatedPods, nodes); err != nil {
+					return err
+				}
+				unrelatedDone = true
+			}
 			for i, t := range pair.targets {
-				m, err := runner.Run(ctx, t, fmt.Sprintf("bench-%s-%d-%d", pair.name, round, i), pair.pods)
+				ns := fmt.Sprintf("bench-%s-%d-%d", pair.name, round, i)
+				if pair.name != "daemonset" && shared != "" {
+					ns = shared
+				}
+				m, err := runner.Run(ctx, t, ns, pair.pods)
+				ms = append(ms, m...)
 				if err != nil {
 					return err
 				}
-				ms = append(ms, m...)
 			}
 		}
 		if run.Has("cronjob") {
@@ -206,27 +342,53 @@ func run(ctx context.Context, o options) error {
 				slices.Reverse(targets)
 			}
 			for i, t := range targets {
-				m, err := runner.RunCronJobs(ctx, t, fmt.Sprintf("bench-cronjob-%d-%d", round, i), o.cronJobs)
+				m, err := runner.RunCronJobs(ctx, t, fmt.Sprintf("bench-cronjob-%d-%d", round, i), o.cronJobs, o.cronCreate)
+				lags = append(lags, m)
 				if err != nil {
 					return err
 				}
-				lags = append(lags, m)
 			}
 		}
 	}
+	return nil
+}
+
+func writeReport(kube kubernetes.Interface, o options, out string, began time.Time, ms []controllers.Measurement, lags []controllers.LagMeasurement, clusterCPU string, runErr error) error {
 	kubeVersion := "unknown"
 	if v, err := kube.Discovery().ServerVersion(); err == nil {
 		kubeVersion = v.GitVersion
 	}
-	header := fmt.Sprintf("# Controller benchmark\n\nrun %s, took %s; kube %s, %d CPUs, %s; %d kwok nodes, %d Deployment replicas, a Job of %d completions at parallelism %d, %d CronJobs; both controller managers at %d QPS / %d burst (kube-scheduler %d QPS); %d rounds, alternating which runs first; times are means, writes per pod are over all rounds.",
-		began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second), kubeVersion, runtime.NumCPU(), runtime.Version(),
-		o.nodes, o.replicas, o.jobCompletions, o.jobParallelism, o.cronJobs, o.qps, o.burst, o.schedulerQPS, o.rounds)
+	title := "# Controller benchmark"
+	goals := controllers.DefaultGoals
+	if o.scale {
+		goals = controllers.ScaleGoals
+		title = "# Controller benchmark, scale run (issue 16)"
+		if reduced := reducedScale(o); len(reduced) > 0 {
+			title += "\n\n**REDUCED SIZE, not the full scale run:** " + strings.Join(reduced, ", ") + "."
+		} else {
+			title += "\n\nFull size."
+		}
+	}
+	header := fmt.Sprintf("%s\n\nrun %s, took %s; kube %s, %d CPUs, %s; %d kwok nodes, %d Deployment replicas, a Job of %d completions at parallelism %d, %d CronJobs, %d unrelated pods; both controller managers at %d QPS / %d burst (kube-scheduler %d QPS); %d rounds, alternating which runs first; times and CPU are means, writes per pod are over all rounds, peak RSS the highest; phase bound %s.",
+		title, began.UTC().Format(time.RFC3339), time.Since(began).Round(time.Second), kubeVersion, runtime.NumCPU(), runtime.Version(),
+		o.nodes, o.replicas, o.jobCompletions, o.jobParallelism, o.cronJobs, o.unrelatedPods, o.qps, o.burst, o.schedulerQPS, o.rounds, o.phaseTimeout)
+	if o.cheapNodes {
+		header += fmt.Sprintf(" Nodes: kwok node-heartbeat-with-lease stage (status every 10 to 20 min), node Lease of %s renewed every %s, kube-controller-manager --node-monitor-grace-period=%s (see bench/README.md).",
+			o.nodeLease, o.nodeLease/4, o.nodeGrace)
+	}
 	if len(o.oursArgs) > 0 {
 		header += fmt.Sprintf(" workloads-controller-manager was given %v.", o.oursArgs)
 	}
-	report := controllers.Markdown(controllers.Rows(ms), header)
+	header += "\n\nCommand: `" + strings.Join(append([]string{"controllerbench"}, os.Args[1:]...), " ") + "`"
+	if clusterCPU != "" {
+		header += "\n\n" + clusterCPU
+	}
+	if runErr != nil {
+		header += fmt.Sprintf("\n\n**The run stopped early:** %v. The tables hold what was measured before.", runErr)
+	}
+	report := controllers.Markdown(controllers.Rows(ms), header, goals)
 	if len(lags) > 0 {
-		report += "\n" + controllers.LagMarkdown(lags)
+		report += "\n" + controllers.LagMarkdown(lags, goals)
 	}
 	fmt.Println()
 	fmt.Println(report)
@@ -234,8 +396,51 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
-		return err
+		return fmt.Errorf("writing the report: %w", err)
 	}
 	fmt.Printf("markdown report: %s\n", out)
 	return nil
+}
+
+// clusterCPU reads the CPU time the cluster's processes spent over the run,
+// to show what bounded it.
+type clusterCPU struct {
+	pids  map[string]int
+	start map[string]float64
+	began time.Time
+}
+
+func newClusterCPU(c *framework.Cluster, upstreamPID int) *clusterCPU {
+	cc := &clusterCPU{pids: map[string]int{}, start: map[string]float64{}, began: time.Now()}
+	for _, comp := range []string{framework.ComponentKubeAPIServer, framework.ComponentEtcd, framework.ComponentKwok, framework.ComponentKubeScheduler,
+		framework.ComponentKubeControllerManager, framework.ComponentWorkloadsAPIServer, framework.ComponentWorkloadsControllerManager} {
+		if pid, ok := c.PID(comp); ok {
+			cc.pids[comp] = pid
+		}
+	}
+	cc.pids["kube-controller-manager (workload controllers)"] = upstreamPID
+	for name, pid := range cc.pids {
+		if v, err := controllers.CPUSeconds(pid); err == nil {
+			cc.start[name] = v
+		}
+	}
+	return cc
+}
+
+func (cc *clusterCPU) String() string {
+	if cc == nil {
+		return ""
+	}
+	wall := time.Since(cc.began)
+	names := slices.Sorted(maps.Keys(cc.start))
+	var parts []string
+	for _, name := range names {
+		v, err := controllers.CPUSeconds(cc.pids[name])
+		if err != nil {
+			continue
+		}
+		d := v - cc.start[name]
+		parts = append(parts, fmt.Sprintf("%s %.0f s (%.0f%% of a core)", name, d, 100*d/wall.Seconds()))
+	}
+	return fmt.Sprintf("CPU of the cluster's processes over the measured %s: %s.", wall.Round(time.Second), strings.Join(parts, ", "))
 }
