@@ -199,13 +199,19 @@ func TestDaemonSetPaused(t *testing.T) {
 			t.Errorf("paused: the pod on %s was replaced or is terminating (%s, deleting=%v)", node, p.Name, p.DeletionTimestamp != nil)
 		}
 	}
-	ds, err := e.client.ExperimentalV1alpha1().DaemonSets(ns).Get(context.Background(), "agent", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ds.Status.UpdatedNumberScheduled != 1 {
-		t.Errorf("paused: %d pods updated, want 1 (the added node's)", ds.Status.UpdatedNumberScheduled)
-	}
+	// The status follows the pod the controller saw become ready.
+	var updated int32
+	pollFor(t, "the status to count the added node's pod as updated", dsSettleTimeout, func(ctx context.Context) (bool, error) {
+		ds, err := e.client.ExperimentalV1alpha1().DaemonSets(ns).Get(ctx, "agent", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		updated = ds.Status.UpdatedNumberScheduled
+		if updated > 1 {
+			return false, fmt.Errorf("paused: %d pods updated, want 1 (the added node's)", updated)
+		}
+		return updated == 1, nil
+	})
 
 	e.dsPatch(t, ns, "agent", `{"spec":{"updateStrategy":{"rollingUpdate":{"paused":false}}}}`)
 	e.dsWaitSettled(t, ns, "agent", append(slices.Clone(nodes), added), imageV2)

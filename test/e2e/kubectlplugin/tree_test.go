@@ -167,8 +167,11 @@ func TestTree(t *testing.T) {
 				return false, fmt.Errorf("%w: %s", err, errOut)
 			}
 			rows := treeRows(out)
+			// The CronJob drops the finished Job from its active list
+			// after the Job completes.
 			return len(rows) == 4 && strings.Join(rows[1][:3], " ") == "job.experimental/nightly-manual 2/2 Complete" &&
-				rows[2][2] == "Succeeded" && rows[3][2] == "Succeeded", nil
+				rows[2][2] == "Succeeded" && rows[3][2] == "Succeeded" &&
+				strings.Join(rows[0][:4], " ") == "cronjob.experimental/nightly 0 active Suspended", nil
 		})
 		t.Logf("tree cronjob nightly:\n%s", out)
 		if r := treeRows(out)[0]; strings.Join(r[:4], " ") != "cronjob.experimental/nightly 0 active Suspended" {
