@@ -31,6 +31,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -234,8 +235,7 @@ func startControllers(ctx context.Context, c *Config, enabled []string, broadcas
 		return fmt.Errorf("creating the informer client: %w", err)
 	}
 	resync := resyncPeriod(c.Options.MinResyncPeriod.Duration)
-	kubeInformers := informers.NewSharedInformerFactory(kubeClient, resync)
-	ourInformers := externalinformers.NewSharedInformerFactory(client, resync)
+	kubeInformers, ourInformers := newInformerFactories(kubeClient, client, resync)
 	defer kubeInformers.Shutdown()
 	defer ourInformers.Shutdown()
 
@@ -340,6 +340,25 @@ func waitForExperimentalResources(ctx context.Context, disco discovery.Discovery
 	}
 	logger.Info("API group is served", "groupVersion", v1alpha1.SchemeGroupVersion.String(), "resources", sets.List(resources))
 	return resources, nil
+}
+
+// newInformerFactories returns the shared informer factories every controller
+// draws its caches from.
+func newInformerFactories(kubeClient kubernetes.Interface, client clientset.Interface, resync time.Duration) (informers.SharedInformerFactory, externalinformers.SharedInformerFactory) {
+	return informers.NewSharedInformerFactoryWithOptions(kubeClient, resync, informers.WithTransform(dropManagedFields)),
+		externalinformers.NewSharedInformerFactoryWithOptions(client, resync, externalinformers.WithTransform(dropManagedFields))
+}
+
+// dropManagedFields is the informers' transform: no controller reads
+// metadata.managedFields, and on pods they are often the largest part of the
+// object, so the caches hold objects without them, as kube-controller-manager's
+// do. An update built from a cached object sends no managedFields, which the
+// API server reads as "keep the stored ones".
+func dropManagedFields(obj any) (any, error) {
+	if accessor, err := meta.Accessor(obj); err == nil && accessor.GetManagedFields() != nil {
+		accessor.SetManagedFields(nil)
+	}
+	return obj, nil
 }
 
 func resyncPeriod(minPeriod time.Duration) time.Duration {
