@@ -145,11 +145,9 @@ type frontProxyAuthorizer struct {
 }
 
 func (a *frontProxyAuthorizer) Authorize(ctx context.Context, attrs authorizer.Attributes) (authorizer.Decision, string, error) {
-	if authorizedByFrontProxy(ctx, attrs) {
-		frontProxyAuthorizations.WithLabelValues("front_proxy").Inc()
+	if decidedByFrontProxy(ctx, attrs) {
 		return authorizer.DecisionAllow, FrontProxyAuthorizedReason, nil
 	}
-	frontProxyAuthorizations.WithLabelValues("delegated").Inc()
 	return a.delegate.Authorize(ctx, attrs)
 }
 
@@ -157,11 +155,9 @@ func (a *frontProxyAuthorizer) Authorize(ctx context.Context, attrs authorizer.A
 // authorization filter takes unconditional decisions, so what it allowed
 // before proxying was allowed unconditionally.
 func (a *frontProxyAuthorizer) ConditionsAwareAuthorize(ctx context.Context, attrs authorizer.Attributes) authorizer.ConditionsAwareDecision {
-	if authorizedByFrontProxy(ctx, attrs) {
-		frontProxyAuthorizations.WithLabelValues("front_proxy").Inc()
+	if decidedByFrontProxy(ctx, attrs) {
 		return authorizer.ConditionsAwareDecisionAllow(FrontProxyAuthorizedReason, nil)
 	}
-	frontProxyAuthorizations.WithLabelValues("delegated").Inc()
 	return a.delegate.ConditionsAwareAuthorize(ctx, attrs)
 }
 
@@ -169,6 +165,17 @@ func (a *frontProxyAuthorizer) ConditionsAwareAuthorize(ctx context.Context, att
 // takes, to the delegate.
 func (a *frontProxyAuthorizer) EvaluateConditions(ctx context.Context, decision authorizer.ConditionsAwareDecision, data authorizer.ConditionsData) (authorizer.Decision, string, error) {
 	return a.delegate.EvaluateConditions(ctx, decision, data)
+}
+
+// decidedByFrontProxy reports whether the front proxy's decision stands for
+// attrs, and counts the decision by where it is taken.
+func decidedByFrontProxy(ctx context.Context, attrs authorizer.Attributes) bool {
+	if authorizedByFrontProxy(ctx, attrs) {
+		frontProxyAuthorizations.WithLabelValues("front_proxy").Inc()
+		return true
+	}
+	frontProxyAuthorizations.WithLabelValues("delegated").Inc()
+	return false
 }
 
 // authorizedByFrontProxy reports whether attrs are exactly those of the
