@@ -17,11 +17,8 @@ limitations under the License.
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,9 +202,10 @@ func testAuthorizationMatrix(t *testing.T, c *framework.Cluster) {
 		}
 	}
 	after := workloadsAPIServerMetrics(t, c)
-	trusted := after.sum(`workloads_apiserver_authorization_front_proxy_decisions_total{source="front_proxy"}`) -
-		before.sum(`workloads_apiserver_authorization_front_proxy_decisions_total{source="front_proxy"}`)
-	reviews := after.sum("apiserver_delegated_authz_request_total") - before.sum("apiserver_delegated_authz_request_total")
+	frontProxy := map[string]string{"source": "front_proxy"}
+	trusted := after.Sum("workloads_apiserver_authorization_front_proxy_decisions_total", frontProxy) -
+		before.Sum("workloads_apiserver_authorization_front_proxy_decisions_total", frontProxy)
+	reviews := after.Sum("apiserver_delegated_authz_request_total", nil) - before.Sum("apiserver_delegated_authz_request_total", nil)
 	t.Logf("%d requests through the aggregation layer: %v decided without a review, %v SubjectAccessReviews sent", len(cases)+gets, trusted, reviews)
 	if trusted < gets {
 		t.Errorf("%v decisions taken without a review, want at least %d", trusted, gets)
@@ -263,65 +261,15 @@ func testAuthorizationMatrix(t *testing.T, c *framework.Cluster) {
 	})
 }
 
-// promMetrics are the samples of a Prometheus text exposition.
-type promMetrics []string
-
-// sum adds the samples whose series starts with selector (a metric name, or
-// a name with its first labels).
-func (m promMetrics) sum(selector string) float64 {
-	name, labels, hasLabels := strings.Cut(strings.TrimSuffix(selector, "}"), "{")
-	total := 0.0
-	for _, line := range m {
-		series, value, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		sname, slabels, _ := strings.Cut(strings.TrimSuffix(series, "}"), "{")
-		if sname != name || (hasLabels && !strings.Contains(slabels, labels)) {
-			continue
-		}
-		if v, err := strconv.ParseFloat(value, 64); err == nil {
-			total += v
-		}
-	}
-	return total
-}
-
 // workloadsAPIServerMetrics scrapes workloads-apiserver's /metrics directly
 // with the admin client certificate.
-func workloadsAPIServerMetrics(t *testing.T, c *framework.Cluster) promMetrics {
+func workloadsAPIServerMetrics(t *testing.T, c *framework.Cluster) framework.Metrics {
 	t.Helper()
-	cfg := &rest.Config{Host: c.WorkloadsAPIServerURL, TLSClientConfig: rest.TLSClientConfig{
-		CAFile: c.PKI.ServingCACert, CertFile: c.PKI.AdminCert, KeyFile: c.PKI.AdminKey}}
-	hc, err := rest.HTTPClientFor(cfg)
+	m, err := c.Metrics(context.Background(), framework.ComponentWorkloadsAPIServer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, c.WorkloadsAPIServerURL+"/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: HTTP %d: %s", resp.StatusCode, buf.String())
-	}
-	var out promMetrics
-	sc := bufio.NewScanner(&buf)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if line := sc.Text(); line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	return out
+	return m
 }
 
 func clientForConfig(t *testing.T, cfg *rest.Config) clientset.Interface {

@@ -21,8 +21,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,10 +30,7 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
@@ -73,13 +68,7 @@ func TestMonitoringArtifactsMatchExportedMetrics(t *testing.T) {
 		d.Spec.Template.Annotations = map[string]string{"workloads.experimental.test/never-ready": "true"}
 	})
 
-	scrapers := map[string]func(ctx context.Context) ([]byte, error){
-		"kube-apiserver": func(ctx context.Context) ([]byte, error) {
-			return e.c.KubeClient().CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-		},
-		"workloads-apiserver":          scrapeWith(e.c.WorkloadsAPIServerURL, &rest.TLSClientConfig{CAFile: e.c.PKI.ServingCACert, CertFile: e.c.PKI.AdminCert, KeyFile: e.c.PKI.AdminKey}),
-		"workloads-controller-manager": scrapeWith(fmt.Sprintf("https://127.0.0.1:%d", e.c.WorkloadsControllerManagerPort), &rest.TLSClientConfig{Insecure: true, CertFile: e.c.PKI.AdminCert, KeyFile: e.c.PKI.AdminKey}),
-	}
+	components := []string{framework.ComponentKubeAPIServer, framework.ComponentWorkloadsAPIServer, framework.ComponentWorkloadsControllerManager}
 
 	// Some series appear only after the first request of a kind or the
 	// first periodic update (object counts): poll until every metric is
@@ -94,8 +83,8 @@ func TestMonitoringArtifactsMatchExportedMetrics(t *testing.T) {
 		families := map[string][]*dto.MetricFamily{}
 		exported = map[string][]string{}
 		missing = missing[:0]
-		for component, scrape := range scrapers {
-			fams, err := scrapeFamilies(ctx, scrape)
+		for _, component := range components {
+			fams, err := e.c.Metrics(ctx, component)
 			if err != nil {
 				missing = append(missing, fmt.Sprintf("scraping %s: %v", component, err))
 				return false, nil
@@ -132,7 +121,7 @@ func TestMonitoringArtifactsMatchExportedMetrics(t *testing.T) {
 
 	// The stuck rollout is counted.
 	pollFor(t, `workloads_controller_deployment_rollouts{state="stuck"} >= 1`, time.Minute, func(ctx context.Context) (bool, error) {
-		fams, err := scrapeFamilies(ctx, scrapers["workloads-controller-manager"])
+		fams, err := e.c.Metrics(ctx, framework.ComponentWorkloadsControllerManager)
 		if err != nil {
 			return false, err
 		}
@@ -149,15 +138,6 @@ func TestMonitoringArtifactsMatchExportedMetrics(t *testing.T) {
 		}
 		return false, nil
 	})
-}
-
-func scrapeFamilies(ctx context.Context, scrape func(ctx context.Context) ([]byte, error)) (map[string]*dto.MetricFamily, error) {
-	body, err := scrape(ctx)
-	if err != nil {
-		return nil, err
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(bytes.NewReader(body))
 }
 
 // runPromcheck runs artifacts/monitoring/promcheck (a module of its own) on
@@ -213,29 +193,3 @@ func hasLabelValue(f *dto.MetricFamily, label, value string) bool {
 	})
 }
 
-func scrapeWith(host string, tlsConfig *rest.TLSClientConfig) func(ctx context.Context) ([]byte, error) {
-	return func(ctx context.Context) ([]byte, error) {
-		hc, err := rest.HTTPClientFor(&rest.Config{Host: host, TLSClientConfig: *tlsConfig, Timeout: 10 * time.Second})
-		if err != nil {
-			return nil, err
-		}
-		defer hc.CloseIdleConnections()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, host+"/metrics", nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("GET %s/metrics: HTTP %d", host, resp.StatusCode)
-		}
-		return body, nil
-	}
-}
