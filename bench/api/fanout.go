@@ -225,6 +225,9 @@ type FanoutResult struct {
 	FirstClose    string
 	// WriteWall is how long the writes took (at Rate, about Writes/Rate).
 	WriteWall time.Duration
+	// Terminated is how many watchers the server's watch cache closed for
+	// falling behind during the fan-out; -1 when it could not be read.
+	Terminated int
 }
 
 // runFanout starts f.Watchers watches of t's namespace, creates f.Writes
@@ -238,6 +241,7 @@ func runFanout(ctx context.Context, f Fanout, concurrency int, t *Target, startC
 	if err != nil {
 		return FanoutResult{}, fmt.Errorf("listing for a resourceVersion: %w", err)
 	}
+	terminatedBefore := terminatedWatchers(ctx, t)
 	watchCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	watchers := make([]*fanoutWatcher, f.Watchers)
@@ -327,7 +331,10 @@ func runFanout(ctx context.Context, f Fanout, concurrency int, t *Target, startC
 	}
 	stop()
 
-	res := FanoutResult{Deliveries: f.Watchers * f.Writes, WriteWall: writeWall}
+	res := FanoutResult{Deliveries: f.Watchers * f.Writes, WriteWall: writeWall, Terminated: -1}
+	if after := terminatedWatchers(ctx, t); terminatedBefore >= 0 && after >= 0 {
+		res.Terminated = int(after - terminatedBefore)
+	}
 	lat := make([]time.Duration, 0, res.Deliveries)
 	var firstClose error
 	for _, w := range watchers {
@@ -353,7 +360,7 @@ func runFanout(ctx context.Context, f Fanout, concurrency int, t *Target, startC
 	if firstClose != nil {
 		res.FirstClose = firstClose.Error()
 	}
-	logger.Info("Fan-out measured", "deliveries", len(lat), "missing", res.Missing, "closedWatches", res.ClosedWatches, "firstClose", res.FirstClose,
+	logger.Info("Fan-out measured", "deliveries", len(lat), "missing", res.Missing, "closedWatches", res.ClosedWatches, "terminatedByServer", res.Terminated, "firstClose", res.FirstClose,
 		"p50", res.P50, "p99", res.P99, "writeWall", writeWall)
 
 	// Leave the namespace as it was for the list phases.
@@ -367,4 +374,18 @@ func runFanout(ctx context.Context, f Fanout, concurrency int, t *Target, startC
 		return FanoutResult{}, fmt.Errorf("deleting the fan-out objects: %w", err)
 	}
 	return res, nil
+}
+
+// terminatedWatchers reads t.TerminatedWatchers, or returns -1 when it is
+// unset or fails (the report then says the count is unknown).
+func terminatedWatchers(ctx context.Context, t *Target) float64 {
+	if t.TerminatedWatchers == nil {
+		return -1
+	}
+	n, err := t.TerminatedWatchers(ctx)
+	if err != nil {
+		klog.FromContext(ctx).Error(err, "Reading the terminated watchers", "target", t.Key)
+		return -1
+	}
+	return n
 }

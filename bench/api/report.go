@@ -324,6 +324,9 @@ func (r *Report) fanoutLines() []string {
 		line := fmt.Sprintf("%s (%s): %d deliveries expected, %d missing; watches ended by the server and resumed %d times, %d not resumable; writes took %s; delivery p50 %s, p99 %s, max %s",
 			OpFanout, res.Key, f.Deliveries, f.Missing, f.Resumed, f.ClosedWatches, FormatDuration(f.WriteWall),
 			FormatDuration(res.P50), FormatDuration(res.P99), FormatDuration(res.Max))
+		if f.Terminated >= 0 {
+			line += fmt.Sprintf("; the watch cache closed %d watchers as too slow (apiserver_terminated_watchers_total)", f.Terminated)
+		}
 		if f.FirstClose != "" {
 			line += "; first unresumable end: " + f.FirstClose
 		}

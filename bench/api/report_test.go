@@ -142,3 +142,27 @@ func TestListOp(t *testing.T) {
 		}
 	}
 }
+
+func TestFanoutLines(t *testing.T) {
+	fan := func(key string, terminated int) Result {
+		r := result(key, OpFanout, 0, ms(400), ms(3000))
+		r.Fanout = &FanoutResult{Deliveries: 1000, Missing: 10, Resumed: 3, Terminated: terminated, WriteWall: 10 * time.Second}
+		return r
+	}
+	r := &Report{Results: []Result{fan(KeyNative, 0), fan(KeyAggregated, 42), fan(KeyCRD, -1)}}
+	lines := r.fanoutLines()
+	if len(lines) != 3 {
+		t.Fatalf("got %d fan-out lines, want 3: %q", len(lines), lines)
+	}
+	for i, want := range []string{"closed 0 watchers as too slow", "closed 42 watchers as too slow", ""} {
+		if want == "" {
+			if strings.Contains(lines[i], "too slow") {
+				t.Errorf("line %d reports a count it could not read: %q", i, lines[i])
+			}
+			continue
+		}
+		if !strings.Contains(lines[i], want) || !strings.Contains(lines[i], "1000 deliveries expected, 10 missing") {
+			t.Errorf("line %d = %q, want it to contain %q", i, lines[i], want)
+		}
+	}
+}

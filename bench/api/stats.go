@@ -102,6 +102,7 @@ func MedianResults(rounds [][]Result) []Result {
 				f.Missing = max(f.Missing, r.Fanout.Missing)
 				f.ClosedWatches = max(f.ClosedWatches, r.Fanout.ClosedWatches)
 				f.Resumed = max(f.Resumed, r.Fanout.Resumed)
+				f.Terminated = max(f.Terminated, r.Fanout.Terminated)
 				m.Fanout = &f
 			}
 		}

@@ -76,6 +76,11 @@ type Target struct {
 	// watchHTTP is watcher's HTTP client, for the raw watches of the fan-out.
 	watchHTTP *http.Client
 
+	// TerminatedWatchers, when set, reads the serving API server's count of
+	// the watchers of GVR its watch cache closed for falling behind
+	// (apiserver_terminated_watchers_total).
+	TerminatedWatchers func(ctx context.Context) (float64, error)
+
 	// State of a run.
 	created []runtime.Object
 	present int

@@ -356,6 +356,21 @@ func buildTargets(c *framework.Cluster, editor *rest.Config, keys map[string]boo
 			errs = append(errs, err)
 			continue
 		}
+		// The watch cache that serves the target's watches is in
+		// workloads-apiserver for the experimental group, else in
+		// kube-apiserver.
+		server := framework.ComponentKubeAPIServer
+		if s.gvr.Group == framework.WorkloadsGroup {
+			server = framework.ComponentWorkloadsAPIServer
+		}
+		labels := map[string]string{"group": s.gvr.Group, "resource": s.gvr.Resource}
+		t.TerminatedWatchers = func(ctx context.Context) (float64, error) {
+			m, err := c.Metrics(ctx, server)
+			if err != nil {
+				return 0, err
+			}
+			return m.Sum("apiserver_terminated_watchers_total", labels), nil
+		}
 		targets = append(targets, t)
 	}
 	return targets, errors.Join(errs...)
