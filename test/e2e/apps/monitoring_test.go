@@ -192,4 +192,3 @@ func hasLabelValue(f *dto.MetricFamily, label, value string) bool {
 		return slices.ContainsFunc(m.Label, func(l *dto.LabelPair) bool { return l.GetName() == label && l.GetValue() == value })
 	})
 }
-
