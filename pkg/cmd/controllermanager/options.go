@@ -32,6 +32,7 @@ import (
 	componentbaseconfig "k8s.io/component-base/config"
 	componentbaseoptions "k8s.io/component-base/config/options"
 	logsapi "k8s.io/component-base/logs/api/v1"
+	cmoptions "k8s.io/controller-manager/options"
 	netutils "k8s.io/utils/net"
 )
 
@@ -80,6 +81,9 @@ type Options struct {
 	Authentication *genericoptions.DelegatingAuthenticationOptions
 	Authorization  *genericoptions.DelegatingAuthorizationOptions
 	Logs           *logsapi.LoggingConfiguration
+	// Debugging enables /debug/pprof (and block profiling) on the secure
+	// port, as kube-controller-manager's --profiling does.
+	Debugging *cmoptions.DebuggingOptions
 }
 
 // NewOptions returns the defaults.
@@ -104,6 +108,7 @@ func NewOptions() *Options {
 		Authentication: genericoptions.NewDelegatingAuthenticationOptions(),
 		Authorization:  genericoptions.NewDelegatingAuthorizationOptions(),
 		Logs:           logsapi.NewLoggingConfiguration(),
+		Debugging:      cmoptions.RecommendedDebuggingOptions(),
 	}
 	for _, d := range controllerDescriptors {
 		if d.NewOptions != nil {
@@ -150,6 +155,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	o.SecureServing.AddFlags(fss.FlagSet("secure serving"))
 	o.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.Authorization.AddFlags(fss.FlagSet("authorization"))
+	o.Debugging.AddFlags(fss.FlagSet("debugging"))
 	logsapi.AddFlags(o.Logs, fss.FlagSet("logs"))
 	return fss
 }

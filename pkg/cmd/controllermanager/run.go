@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/apiserver/pkg/server/mux"
+	"k8s.io/apiserver/pkg/server/routes"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -46,6 +48,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/component-base/logs"
 	"k8s.io/component-base/metrics/legacyregistry"
 	_ "k8s.io/component-base/metrics/prometheus/clientgo"  // client-go request and leader-election metrics
 	_ "k8s.io/component-base/metrics/prometheus/workqueue" // workqueue depth, latency and retries
@@ -366,7 +369,8 @@ func resyncPeriod(minPeriod time.Duration) time.Duration {
 }
 
 // serve starts the secure endpoint: /healthz and /livez (process and leader
-// election), /readyz (plus informer sync) and /metrics, behind delegated
+// election), /readyz (plus informer sync), /metrics and, with --profiling,
+// /debug/pprof and /debug/flags/v, behind delegated
 // authentication and authorization (see Options.Complete).
 func serve(ctx context.Context, c *Config, election *leaderelection.HealthzAdaptor, syncCheck *informerSyncCheck) error {
 	controllermetrics.Register()
@@ -379,6 +383,13 @@ func serve(ctx context.Context, c *Config, election *leaderelection.HealthzAdapt
 	healthz.InstallLivezHandler(m, checks...)
 	healthz.InstallReadyzHandler(m, append(checks, syncCheck)...)
 	m.Handle("/metrics", legacyregistry.Handler())
+	if c.Options.Debugging.EnableProfiling {
+		routes.Profiling{}.Install(m)
+		if c.Options.Debugging.EnableContentionProfiling {
+			goruntime.SetBlockProfileRate(1)
+		}
+		routes.DebugFlags{}.Install(m, "v", routes.StringFlagPutHandler(logs.GlogSetter))
+	}
 	handler := controllermanagerapp.BuildHandlerChain(m, &c.Authorization, &c.Authentication)
 	if _, _, err := c.SecureServing.Serve(handler, 0, ctx.Done()); err != nil {
 		return fmt.Errorf("serving on %s: %w", c.SecureServing.Listener.Addr(), err)

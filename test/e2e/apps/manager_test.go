@@ -115,4 +115,13 @@ func TestControllerManagerEndpointsAndDiscovery(t *testing.T) {
 	if strings.Contains(metrics, `name="daemonset"`) {
 		t.Errorf("/metrics has a daemonset workqueue although the controller was skipped")
 	}
+
+	// --profiling (on by default, as in kube-controller-manager) serves
+	// /debug/pprof behind the same authorization as /metrics.
+	if code, _ := get("/debug/pprof/"); code != http.StatusUnauthorized && code != http.StatusForbidden {
+		t.Errorf("anonymous GET /debug/pprof/: HTTP %d, want 401 or 403", code)
+	}
+	if code, body := get("/debug/pprof/goroutine?debug=1", admin); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("GET /debug/pprof/goroutine as admin: HTTP %d, %.200s", code, body)
+	}
 }
