@@ -222,9 +222,10 @@ func formatSignedDuration(d time.Duration) string {
 // issueChecks are the targets of the non-admin and protobuf paths: with the
 // editor client through the aggregator (c-sa), create and update throughput
 // at least 0.9x apps/v1 admin JSON (a) and get at least 0.6x, list p50
-// latency at most 1.0x (a); with protobuf (c-pb) list p50 latency at most
-// 0.6x (a); and workloads-apiserver's CPU per operation in (c) and (c-sa) at
-// most 0.8x kube-apiserver's in (a), for every operation.
+// latency at most 1.0x (a); with protobuf (c-pb, c-sa-pb) list p50 latency
+// at most 0.6x (a); and workloads-apiserver's CPU per operation in (c),
+// (c-sa), (c-pb) and (c-sa-pb) at most 0.8x kube-apiserver's in (a), for
+// every operation.
 func (r *Report) issueChecks() []Check {
 	var out []Check
 	sa := KeyAggregated + SuffixEditor
@@ -257,7 +258,7 @@ func (r *Report) issueChecks() []Check {
 		for _, g := range []struct {
 			key string
 			max float64
-		}{{sa, 1.0}, {pb, 0.6}} {
+		}{{sa, 1.0}, {pb, 0.6}, {sa + SuffixProtobuf, 0.6}} {
 			c, ok := r.find(g.key, op)
 			if !ok {
 				continue
@@ -270,7 +271,7 @@ func (r *Report) issueChecks() []Check {
 			})
 		}
 	}
-	for _, key := range []string{KeyAggregated, sa} {
+	for _, key := range []string{KeyAggregated, sa, pb, sa + SuffixProtobuf} {
 		for _, op := range r.ops() {
 			if op == OpWatch {
 				continue
@@ -304,7 +305,7 @@ func (r *Report) extraKubeCPULines() []string {
 			continue
 		}
 		var parts []string
-		for _, key := range []string{KeyAggregated, KeyAggregated + SuffixEditor, KeyAggregated + SuffixProtobuf} {
+		for _, key := range []string{KeyAggregated, KeyAggregated + SuffixEditor, KeyAggregated + SuffixProtobuf, KeyAggregated + SuffixEditor + SuffixProtobuf} {
 			c, ok := r.find(key, op)
 			if !ok || c.CPU == nil {
 				continue

@@ -73,8 +73,14 @@ var allTargets = []string{
 	benchapi.KeyNative, benchapi.KeyNative + benchapi.SuffixEditor, benchapi.KeyNative + benchapi.SuffixProtobuf,
 	benchapi.KeyCRD, benchapi.KeyCRD + benchapi.SuffixEditor,
 	benchapi.KeyAggregated, benchapi.KeyAggregated + benchapi.SuffixEditor, benchapi.KeyAggregated + benchapi.SuffixProtobuf,
-	benchapi.KeyDirect,
+	benchapi.KeyDirect, benchapi.KeyDirect + benchapi.SuffixEditor,
+	// Opt-in (not in the default run): the editor speaking protobuf.
+	benchapi.KeyNative + benchapi.SuffixEditor + benchapi.SuffixProtobuf,
+	benchapi.KeyAggregated + benchapi.SuffixEditor + benchapi.SuffixProtobuf,
 }
+
+// defaultTargets are the targets of a run without --targets.
+var defaultTargets = allTargets[:len(allTargets)-2]
 
 func main() {
 	var o options
@@ -93,7 +99,7 @@ func main() {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
 	fs.DurationVar(&o.startTimeout, "start-timeout", 0, "bound on each wait while the cluster starts (0: the framework's default)")
 	fs.IntVar(&o.rounds, "rounds", 1, "rounds, each on a fresh cluster; the report shows the median of every figure")
-	fs.StringVar(&o.targets, "targets", strings.Join(allTargets, ","), "comma-separated target keys to measure, in table order")
+	fs.StringVar(&o.targets, "targets", strings.Join(defaultTargets, ","), "comma-separated target keys to measure, in table order")
 	fs.DurationVar(&o.cfg.Settle, "settle", 10*time.Second, "wait after filling to a list size before reading the servers' steady memory")
 	fs.Var(&o.workloadArgs, "workloads-apiserver-arg", "extra workloads-apiserver flag, e.g. --workloads-apiserver-arg=--authorization-webhook-cache-authorized-ttl=1m (repeatable; named in the report)")
 	fs.Var(&o.kubeArgs, "kube-apiserver-arg", "extra kube-apiserver flag (repeatable; named in the report)")
@@ -158,7 +164,7 @@ func run(ctx context.Context, o options) error {
 	}
 	var editorNamespaces []string
 	for _, k := range allTargets {
-		if keys[k] && strings.HasSuffix(k, benchapi.SuffixEditor) {
+		if keys[k] && strings.Contains(k, benchapi.SuffixEditor) {
 			editorNamespaces = append(editorNamespaces, "bench-"+k)
 		}
 	}
@@ -323,6 +329,17 @@ func buildTargets(c *framework.Cluster, editor *rest.Config, keys map[string]boo
 			KeyFile:  c.PKI.AdminKey,
 		},
 	}
+	// The editor's token straight to workloads-apiserver, which checks it
+	// with a TokenReview and authorizes it with SubjectAccessReviews.
+	var directEditor *rest.Config
+	if editor != nil {
+		directEditor = &rest.Config{
+			Host:            c.WorkloadsAPIServerURL,
+			BearerToken:     editor.BearerToken,
+			BearerTokenFile: editor.BearerTokenFile,
+			TLSClientConfig: rest.TLSClientConfig{CAFile: c.PKI.ServingCACert},
+		}
+	}
 	experimental := schema.GroupVersionResource{Group: framework.WorkloadsGroup, Version: framework.WorkloadsVersion, Resource: "deployments"}
 	apps := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	crd := schema.GroupVersionResource{Group: benchapi.CRDGroup, Version: benchapi.CRDVersion, Resource: "deployments"}
@@ -342,6 +359,9 @@ func buildTargets(c *framework.Cluster, editor *rest.Config, keys map[string]boo
 		{benchapi.KeyAggregated + sa, "experimental aggregated, editor", editor, experimental, false},
 		{benchapi.KeyAggregated + pb, "experimental aggregated, protobuf", kube, experimental, true},
 		{benchapi.KeyDirect, "experimental/v1alpha1 (direct)", direct, experimental, false},
+		{benchapi.KeyDirect + sa, "experimental direct, editor", directEditor, experimental, false},
+		{benchapi.KeyNative + sa + pb, "apps/v1, editor, protobuf", editor, apps, true},
+		{benchapi.KeyAggregated + sa + pb, "experimental aggregated, editor, protobuf", editor, experimental, true},
 	}
 	var targets []*benchapi.Target
 	var errs []error
