@@ -1046,6 +1046,71 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// Status writes that only change counts are at least statusCountsPeriod
+// apart; the sync that puts one off comes back when the period is over, and
+// a new observedGeneration is written at once.
+func TestCountOnlyStatusWritesAreSpaced(t *testing.T) {
+	ds := newDS("agent")
+	ds.Generation = 1
+	ds.Status.ObservedGeneration = 1
+	ds.Spec.UpdateStrategy = v1alpha1.DaemonSetUpdateStrategy{Type: v1alpha1.OnDeleteDaemonSetStrategyType}
+	hash := currentHash(ds)
+	nodes := []*corev1.Node{newNode("n1"), newNode("n2")}
+	pods := []*corev1.Pod{
+		newPod("p1", ds, "n1", bound("n1"), readyAt(now.Add(-time.Minute)), withHash(hash)),
+		newPod("p2", ds, "n2", bound("n2"), withHash(hash), inPhase(corev1.PodRunning)),
+	}
+	f := newFixture(t, []*v1alpha1.DaemonSet{ds}, nodes, pods)
+	written := func(wantReady int32) {
+		t.Helper()
+		st := f.statusUpdates()
+		if len(st) != 1 {
+			t.Fatalf("%d status updates, want 1", len(st))
+		}
+		if st[0].Status.NumberReady != wantReady {
+			t.Errorf("numberReady %d, want %d", st[0].Status.NumberReady, wantReady)
+		}
+		f.must(f.dsStore.Update(st[0]))
+	}
+
+	f.mustSync(ds)
+	written(1)
+
+	// p2 turns ready right away: the count is not written yet.
+	p2 := pods[1].DeepCopy()
+	setReady(p2, now)
+	f.must(f.podStore.Update(p2))
+	f.clock.Step(100 * time.Millisecond)
+	delete(f.requeued, key(ds))
+	f.mustSync(ds)
+	if st := f.statusUpdates(); len(st) != 0 {
+		t.Fatalf("a count write %v after the previous one was not put off: %+v", 100*time.Millisecond, st[0].Status)
+	}
+	if d, ok := f.requeued[key(ds)]; !ok || d != statusCountsPeriod-100*time.Millisecond {
+		t.Errorf("requeued after %v (requeued: %v), want %v", d, ok, statusCountsPeriod-100*time.Millisecond)
+	}
+
+	// The period is over: the count is written.
+	f.clock.Step(statusCountsPeriod)
+	f.mustSync(ds)
+	written(2)
+
+	// A new generation is written at once, however recent the last write.
+	bumped := f.ds(ds.Name).DeepCopy()
+	bumped.Generation = 2
+	f.must(f.dsStore.Update(bumped))
+	f.mustSync(bumped)
+	if st := f.statusUpdates(); len(st) != 1 || st[0].Status.ObservedGeneration != 2 {
+		t.Errorf("status updates after a new generation = %+v, want one with observedGeneration 2", st)
+	}
+
+	// Deleting the DaemonSet forgets its last write.
+	f.c.deleteDaemonSet(f.logger, bumped)
+	if d := f.c.countWrites.Wait(key(ds)); d != 0 {
+		t.Errorf("a deleted DaemonSet still waits %v for its next count write", d)
+	}
+}
+
 func TestStatusWhileExpectationsPendingKeepsObservedGeneration(t *testing.T) {
 	ds := newDS("agent")
 	ds.Generation = 2

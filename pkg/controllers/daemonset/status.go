@@ -185,10 +185,23 @@ func withProgressing(conditions []v1alpha1.DaemonSetCondition, cond *v1alpha1.Da
 // becomes RolloutBlocked, a warning event names the blocking nodes.
 func (c *Controller) storeStatus(ctx context.Context, ds *v1alpha1.DaemonSet, counts statusCounts, cond *v1alpha1.DaemonSetCondition, updateObservedGeneration bool) error {
 	_, condChanged := withProgressing(ds.Status.Conditions, cond)
-	if countsOf(ds.Status) == counts && !condChanged && (!updateObservedGeneration || ds.Status.ObservedGeneration >= ds.Generation) {
+	newGeneration := updateObservedGeneration && ds.Status.ObservedGeneration < ds.Generation
+	if countsOf(ds.Status) == counts && !condChanged && !newGeneration {
 		return nil
 	}
 	logger := klog.FromContext(ctx)
+	key, err := controllerutil.KeyFunc(ds)
+	if err != nil {
+		return err
+	}
+	if !condChanged && !newGeneration {
+		if wait := c.countWrites.Wait(key); wait > 0 {
+			logger.V(4).Info("Putting off a status write of counts only", "after", wait)
+			c.enqueueAfter(key, wait)
+			return nil
+		}
+	}
+	c.countWrites.Mark(key)
 	client := c.client.ExperimentalV1alpha1().DaemonSets(ds.Namespace)
 	toUpdate := ds.DeepCopy()
 	var lastErr error

@@ -49,7 +49,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	ds, err := c.dsLister.DaemonSets(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		logger.V(3).Info("DaemonSet has been deleted", "daemonSet", key)
-		c.expectations.DeleteExpectations(logger, key)
+		c.forget(logger, key)
 		return nil
 	}
 	if err != nil {
