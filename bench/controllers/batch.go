@@ -325,7 +325,7 @@ func (r *Runner) RunCronJobs(ctx context.Context, t CronTarget, ns string, count
 	if err != nil {
 		return m, err
 	}
-	use := r.startUsage(t.Implementation)
+	use := r.startUsage(ctx, t.Implementation, "CronJob-firing")
 	began := time.Now()
 	if err := parallel(ctx, count, func(ctx context.Context, i int) error {
 		if err := t.create(ctx, ns, names[i]); err != nil {

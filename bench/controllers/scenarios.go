@@ -261,20 +261,26 @@ type Runner struct {
 	// PIDs are the controller manager processes of each implementation,
 	// whose CPU time and peak RSS every phase records.
 	PIDs map[Implementation]int
-	Logf func(format string, args ...any)
+	// Profiler, when set, records a CPU profile of the implementation's
+	// controller manager over every phase.
+	Profiler *CPUProfiler
+	Logf     func(format string, args ...any)
 }
 
 // usage brackets a phase with readings of the implementation's process.
 type usage struct {
-	r     *Runner
-	impl  Implementation
-	pid   int
-	cpu   float64
-	reset bool
+	r       *Runner
+	impl    Implementation
+	pid     int
+	cpu     float64
+	reset   bool
+	profile func() []string
 }
 
-func (r *Runner) startUsage(impl Implementation) *usage {
-	u := &usage{r: r, impl: impl}
+// startUsage begins the readings of a phase; label names the phase in the
+// profile files.
+func (r *Runner) startUsage(ctx context.Context, impl Implementation, label string) *usage {
+	u := &usage{r: r, impl: impl, profile: r.Profiler.Start(ctx, impl, label)}
 	pid, ok := r.PIDs[impl]
 	if !ok {
 		return u
@@ -295,6 +301,9 @@ func (r *Runner) startUsage(impl Implementation) *usage {
 
 // stop returns the CPU seconds since startUsage and the peak RSS.
 func (u *usage) stop() (float64, int64) {
+	if files := u.profile(); len(files) > 0 {
+		u.r.Logf("CPU profile of %s: %d files, %s ... (go tool pprof merges them)", u.impl, len(files), files[0])
+	}
 	if u.pid == 0 {
 		return 0, 0
 	}
@@ -331,7 +340,7 @@ func (r *Runner) Run(ctx context.Context, t Target, ns string, pods int) ([]Meas
 		if err != nil {
 			return err
 		}
-		use := r.startUsage(t.Implementation)
+		use := r.startUsage(ctx, t.Implementation, t.workload+"-"+name)
 		began := time.Now()
 		if err := act(ctx, ns); err != nil {
 			return fmt.Errorf("%s %s: %w", name, t.workload, err)

@@ -25,10 +25,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -68,6 +70,7 @@ type options struct {
 	runDir          string
 	auditLog        string
 	keepRunDir      bool
+	cpuProfileDir   string
 	phaseTimeout    time.Duration
 	timeout         time.Duration
 }
@@ -156,6 +159,7 @@ func main() {
 	fs.StringVar(&o.runDir, "run-dir", "", "cluster run directory (default: a new temporary directory)")
 	fs.BoolVar(&o.keepRunDir, "keep-run-dir", false, "keep the cluster's run directory (certificates, logs)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "where kube-apiserver writes the audit log of the run's writes (default: a temporary file, removed)")
+	fs.StringVar(&o.cpuProfileDir, "cpu-profile-dir", "", "record CPU profiles of both controller managers over every phase into this directory (<phase>-<implementation>-<n>.pprof, 10 s each; `go tool pprof` merges the files given); kube-controller-manager then runs with --profiling, as ours always does")
 	fs.DurationVar(&o.phaseTimeout, "phase-timeout", 10*time.Minute, "bound on each measured phase; a phase that hits it is reported as a timeout with what it reached, and the run goes on")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Minute, "bound on the whole run (the report then holds what was measured)")
 	klog.InitFlags(fs)
@@ -255,7 +259,7 @@ func run(ctx context.Context, o options) (retErr error) {
 		}
 	}()
 	logf("cluster with %d nodes up in %s", o.nodes, time.Since(startedCluster).Round(time.Second))
-	upstream, err := startUpstream(ctx, c, clientFlags)
+	upstream, err := startUpstream(ctx, c, o.cpuProfileDir != "", clientFlags)
 	if upstream != nil {
 		defer func() {
 			if err := upstream.stop(); err != nil {
@@ -278,6 +282,11 @@ func run(ctx context.Context, o options) (retErr error) {
 	runner := &controllers.Runner{Kube: kube, Audit: audit, Timeout: o.phaseTimeout, Logf: logf,
 		PIDs: map[controllers.Implementation]int{controllers.Upstream: upstream.PID(), controllers.Ours: ourPID}}
 	cluster := newClusterCPU(c, upstream.PID())
+	if o.cpuProfileDir != "" {
+		if runner.Profiler, err = newProfiler(c, o.cpuProfileDir, upstream.port, logf); err != nil {
+			return err
+		}
+	}
 
 	var ms []controllers.Measurement
 	var lags []controllers.LagMeasurement
@@ -443,4 +452,25 @@ func (cc *clusterCPU) String() string {
 		parts = append(parts, fmt.Sprintf("%s %.0f s (%.0f%% of a core)", name, d, 100*d/wall.Seconds()))
 	}
 	return fmt.Sprintf("CPU of the cluster's processes over the measured %s: %s.", wall.Round(time.Second), strings.Join(parts, ", "))
+}
+
+// newProfiler records CPU profiles of both controller managers into dir,
+// as the cluster's admin (authorized for /debug/pprof on both).
+func newProfiler(c *framework.Cluster, dir string, upstreamPort int, logf func(string, ...any)) (*controllers.CPUProfiler, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	admin, err := tls.LoadX509KeyPair(c.PKI.AdminCert, c.PKI.AdminKey)
+	if err != nil {
+		return nil, fmt.Errorf("loading the admin client certificate: %w", err)
+	}
+	// Both controller managers serve self-signed certificates (no
+	// --tls-cert-file), on loopback.
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{admin}}, //nolint:gosec // self-signed serving certificates of local processes
+	}}
+	return &controllers.CPUProfiler{Dir: dir, Client: client, Logf: logf, URLs: map[controllers.Implementation]string{
+		controllers.Upstream: "https://127.0.0.1:" + strconv.Itoa(upstreamPort),
+		controllers.Ours:     "https://127.0.0.1:" + strconv.Itoa(c.WorkloadsControllerManagerPort),
+	}}, nil
 }

@@ -44,12 +44,13 @@ const upstreamControllers = "daemonset,deployment,replicaset,job,cronjob"
 // collector, node lifecycle, namespace and the other cluster controllers,
 // which serve both implementations alike.
 type upstreamProcess struct {
+	port int
 	cmd  *exec.Cmd
 	log  *os.File
 	done chan error
 }
 
-func startUpstream(ctx context.Context, c *framework.Cluster, extraArgs []string) (*upstreamProcess, error) {
+func startUpstream(ctx context.Context, c *framework.Cluster, profiling bool, extraArgs []string) (*upstreamProcess, error) {
 	port, err := framework.FreePort()
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func startUpstream(ctx context.Context, c *framework.Cluster, extraArgs []string
 		"--secure-port=" + strconv.Itoa(port),
 		"--leader-elect=false",
 		"--controllers=" + upstreamControllers,
-		"--profiling=false",
+		"--profiling=" + strconv.FormatBool(profiling),
 		"-v=0",
 	}, extraArgs...)
 	log, err := os.Create(filepath.Join(c.LogDir, "kube-controller-manager-workloads.log"))
@@ -75,7 +76,7 @@ func startUpstream(ctx context.Context, c *framework.Cluster, extraArgs []string
 		log.Close()
 		return nil, fmt.Errorf("starting kube-controller-manager for %s: %w", upstreamControllers, err)
 	}
-	p := &upstreamProcess{cmd: cmd, log: log, done: make(chan error, 1)}
+	p := &upstreamProcess{port: port, cmd: cmd, log: log, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
 
 	rt, err := rest.TransportFor(&rest.Config{Host: "https://127.0.0.1:" + strconv.Itoa(port), TLSClientConfig: rest.TLSClientConfig{Insecure: true}})
