@@ -132,9 +132,21 @@ func TestDaemonSetPartition(t *testing.T) {
 	e.dsPatchImage(t, ns, "agent", imageV2)
 
 	ds, c := e.dsWaitCondition(t, ns, "agent", v1alpha1.DaemonSetPartiallyRolledOutReason)
-	if ds.Status.UpdatedNumberScheduled != 2 || ds.Status.DesiredNumberScheduled != 6 || ds.Status.NumberAvailable != 6 {
-		t.Errorf("with partition 4: status %+v, want 2 of 6 updated, 6 available", ds.Status)
-	}
+	// The condition is written as soon as the 2 selected nodes run updated
+	// pods; the count of available pods follows once the last of them is
+	// ready (status writes that change only counts are spaced), so wait for
+	// it, with the partition still holding the other 4.
+	pollFor(t, "2 of 6 updated and 6 available with partition 4", dsSettleTimeout, func(ctx context.Context) (bool, error) {
+		var err error
+		ds, err = e.client.ExperimentalV1alpha1().DaemonSets(ns).Get(ctx, "agent", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		if ds.Status.UpdatedNumberScheduled != 2 || ds.Status.DesiredNumberScheduled != 6 {
+			return false, fmt.Errorf("with partition 4: status %+v, want 2 of 6 updated", ds.Status)
+		}
+		return ds.Status.NumberAvailable == 6, nil
+	})
 	if !strings.Contains(c.Message, "4 pods keep their revision") {
 		t.Errorf("Progressing message %q does not say 4 pods keep their revision", c.Message)
 	}
