@@ -64,8 +64,15 @@ const (
 	ManagedByValue = "experimental/job-controller"
 
 	// podSyncBatchPeriod batches the syncs pod events cause: a finished
-	// pod is replaced this soon.
+	// pod of a small Job is replaced this soon. A larger Job waits longer
+	// (podEventBatchPeriod).
 	podSyncBatchPeriod = 100 * time.Millisecond
+	// podBatchPerPod is how much the batch of a Job's pod events grows per
+	// pod the Job has: every sync visits all of them (finished ones stay
+	// until the Job goes), so a Job with 1000 pods is synced at most every
+	// 100 ms and one with 10 000 or more every syncBatchPeriod, upstream's
+	// period for every Job.
+	podBatchPerPod = 100 * time.Microsecond
 	// syncBatchPeriod batches the syncs Job status updates cause, and is the
 	// least time between two status tracking passes of a Job (status
 	// writes and finalizer removals; see sync), as upstream's one batch
@@ -347,7 +354,7 @@ func (c *Controller) addPod(logger klog.Logger, obj any) {
 			return
 		}
 		c.expectations.CreationObserved(logger, key)
-		c.enqueueKey(key, podSyncBatchPeriod)
+		c.enqueueKey(key, podEventBatchPeriod(job))
 		return
 	}
 	if hasTrackingFinalizer(pod) {
@@ -376,7 +383,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 				if finalizerGone {
 					c.finalizerExpectations.observed(logger, key, curPod.UID)
 				}
-				c.enqueueKey(key, podSyncBatchPeriod)
+				c.enqueueKey(key, podEventBatchPeriod(job))
 			}
 		}
 	}
@@ -398,7 +405,7 @@ func (c *Controller) updatePod(logger klog.Logger, old, cur any) {
 		if isFinished(job) && hasTrackingFinalizer(curPod) {
 			c.orphanQueue.Add(controllerutil.PodKey(curPod))
 		}
-		c.enqueueKey(key, podSyncBatchPeriod)
+		c.enqueueKey(key, podEventBatchPeriod(job))
 		return
 	}
 	if hasTrackingFinalizer(curPod) {
@@ -442,7 +449,22 @@ func (c *Controller) deletePod(logger klog.Logger, obj any, final bool) {
 	if final || !hasFinalizer {
 		c.finalizerExpectations.observed(logger, key, pod.UID)
 	}
-	c.enqueueKey(key, podSyncBatchPeriod)
+	c.enqueueKey(key, podEventBatchPeriod(job))
+}
+
+// podEventBatchPeriod is how long the syncs that pod events of job cause are
+// batched: podBatchPerPod for each pod the Job has (by its status), at least
+// podSyncBatchPeriod and at most syncBatchPeriod. A sync's cost grows with the
+// Job's pods, so this bounds how much of a core syncing one large Job takes
+// while its pods start and finish, where a fixed period would sync a Job of
+// 10 000 pods ten times a second.
+func podEventBatchPeriod(job *v1alpha1.Job) time.Duration {
+	s := job.Status
+	pods := int64(s.Active) + int64(s.Succeeded) + int64(s.Failed)
+	if u := s.UncountedTerminatedPods; u != nil {
+		pods += int64(len(u.Succeeded) + len(u.Failed))
+	}
+	return min(max(time.Duration(pods)*podBatchPerPod, podSyncBatchPeriod), syncBatchPeriod)
 }
 
 func isOurKind(ref *metav1.OwnerReference) bool {

@@ -1255,3 +1255,46 @@ func TestDeleteForgetsEverythingOfTheJob(t *testing.T) {
 		t.Errorf("finalizer expectations left after the delete event: %v", got)
 	}
 }
+
+func TestPodEventBatchGrowsWithTheJobsPods(t *testing.T) {
+	withStatus := func(active, succeeded, failed int32, uncounted int) *v1alpha1.Job {
+		j := newJob("big", 20000, 1000)
+		j.Status.Active, j.Status.Succeeded, j.Status.Failed = active, succeeded, failed
+		if uncounted > 0 {
+			j.Status.UncountedTerminatedPods = &v1alpha1.UncountedTerminatedPods{}
+			for i := range uncounted {
+				j.Status.UncountedTerminatedPods.Succeeded = append(j.Status.UncountedTerminatedPods.Succeeded, types.UID(fmt.Sprint(i)))
+			}
+		}
+		return j
+	}
+	for _, tc := range []struct {
+		name string
+		job  *v1alpha1.Job
+		want time.Duration
+	}{
+		{"new", withStatus(0, 0, 0, 0), podSyncBatchPeriod},
+		{"1000 pods", withStatus(100, 800, 100, 0), podSyncBatchPeriod},
+		{"5000 pods with uncounted ones", withStatus(1000, 3500, 0, 500), 500 * time.Millisecond},
+		{"10 000 pods", withStatus(1000, 9000, 0, 0), syncBatchPeriod},
+		{"50 000 pods", withStatus(1000, 49000, 0, 0), syncBatchPeriod},
+	} {
+		if got := podEventBatchPeriod(tc.job); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+
+	// The handlers use it: a pod event of a Job with 10 000 pods queues
+	// its sync a syncBatchPeriod later.
+	j := withStatus(1000, 9000, 0, 0)
+	a := newPod("a", j, running())
+	f := newFixture(t, []*v1alpha1.Job{j}, []*corev1.Pod{a})
+	done := a.DeepCopy()
+	done.ResourceVersion = "2"
+	done.Status.Phase = corev1.PodSucceeded
+	f.must(f.podStore.Update(done))
+	f.c.updatePod(klog.FromContext(f.ctx), a, done)
+	if d := f.requeued[key(j)]; d != syncBatchPeriod {
+		t.Errorf("a pod event of a Job with 10 000 pods queued it after %v, want %v", d, syncBatchPeriod)
+	}
+}
