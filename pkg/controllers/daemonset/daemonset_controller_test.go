@@ -58,7 +58,7 @@ const ns = "default"
 // fake clientsets hold into the caches and calls the event handlers as the
 // informers would.
 type fixture struct {
-	t            *testing.T
+	t            testing.TB
 	ctx          context.Context
 	logger       klog.Logger
 	kube         *kubefake.Clientset
@@ -73,7 +73,7 @@ type fixture struct {
 	requeued     map[string]time.Duration
 }
 
-func newFixture(t *testing.T, dss []*v1alpha1.DaemonSet, nodes []*corev1.Node, pods []*corev1.Pod) *fixture {
+func newFixture(t testing.TB, dss []*v1alpha1.DaemonSet, nodes []*corev1.Node, pods []*corev1.Pod) *fixture {
 	t.Helper()
 	logger, ctx := ktesting.NewTestContext(t)
 	var kubeObjs, objs []runtime.Object

@@ -84,9 +84,8 @@ func calculateStatus(logger klog.Logger, ds *v1alpha1.DaemonSet, nodes []*corev1
 // updateStatus computes the status of ds and writes it when it changed.
 // observedGeneration is raised only when the sync acted on this generation
 // (updateObservedGeneration).
-func (c *Controller) updateStatus(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash string, updateObservedGeneration bool) error {
+func (c *Controller) updateStatus(ctx context.Context, ds *v1alpha1.DaemonSet, nodeToPods map[string][]*corev1.Pod, nodes []*corev1.Node, hash string, updateObservedGeneration bool) error {
 	logger := klog.FromContext(ctx)
-	nodeToPods := nodesToDaemonPods(logger, pods)
 	now := c.clock.Now()
 	counts, next, waiting := calculateStatus(logger, ds, nodes, nodeToPods, hash, now)
 	cond, err := c.progressing(logger, ds, nodes, nodeToPods, hash)

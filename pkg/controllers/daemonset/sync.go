@@ -94,14 +94,18 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return fmt.Errorf("constructing the revisions of DaemonSet %s: %w", key, err)
 	}
 	hash := cur.Labels[revisionHashLabel]
+	// Grouped once: manage, the rolling update and the status all work on
+	// the same pods (the rolling update adds empty entries for desired nodes
+	// without pods, which the others read as no pods).
+	nodeToPods := nodesToDaemonPods(logger, pods)
 
 	if !satisfied {
 		// Earlier creations or deletions are not observed yet: report status
 		// only, without claiming this generation was processed.
-		return c.updateStatus(ctx, ds, pods, nodes, hash, false)
+		return c.updateStatus(ctx, ds, nodeToPods, nodes, hash, false)
 	}
-	manageErr := c.manageAndUpdate(ctx, ds, pods, nodes, hash, key, old)
-	statusErr := c.updateStatus(ctx, ds, pods, nodes, hash, true)
+	manageErr := c.manageAndUpdate(ctx, ds, pods, nodeToPods, nodes, hash, key, old)
+	statusErr := c.updateStatus(ctx, ds, nodeToPods, nodes, hash, true)
 	if manageErr != nil && statusErr != nil {
 		logger.Error(statusErr, "Failed to update status")
 	}
@@ -113,8 +117,8 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 
 // manageAndUpdate places pods on nodes or, when there was nothing to place,
 // advances the update strategy; then it trims the history.
-func (c *Controller) manageAndUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash, key string, old []*appsv1.ControllerRevision) error {
-	acted, err := c.manage(ctx, ds, pods, nodes, hash)
+func (c *Controller) manageAndUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodeToPods map[string][]*corev1.Pod, nodes []*corev1.Node, hash, key string, old []*appsv1.ControllerRevision) error {
+	acted, err := c.manage(ctx, ds, nodeToPods, nodes, hash)
 	if err != nil {
 		return err
 	}
@@ -123,7 +127,7 @@ func (c *Controller) manageAndUpdate(ctx context.Context, ds *v1alpha1.DaemonSet
 	// observed yet says nothing about pods: they were listed before those
 	// writes.) The events of manage's writes trigger the next sync.
 	if !acted && ds.Spec.UpdateStrategy.Type == v1alpha1.RollingUpdateDaemonSetStrategyType {
-		if err := c.rollingUpdate(ctx, ds, pods, nodes, hash); err != nil {
+		if err := c.rollingUpdate(ctx, ds, nodeToPods, nodes, hash); err != nil {
 			return err
 		}
 	}
@@ -159,7 +163,7 @@ func (c *Controller) daemonPods(ctx context.Context, ds *v1alpha1.DaemonSet, sel
 // that reached a terminal phase and are being deleted are left out: nothing
 // remains to do with them.
 func nodesToDaemonPods(logger klog.Logger, pods []*corev1.Pod) map[string][]*corev1.Pod {
-	out := map[string][]*corev1.Pod{}
+	out := make(map[string][]*corev1.Pod, len(pods))
 	for _, pod := range pods {
 		if controllerutil.IsPodTerminal(pod) && pod.DeletionTimestamp != nil {
 			continue
@@ -177,9 +181,8 @@ func nodesToDaemonPods(logger klog.Logger, pods []*corev1.Pod) map[string][]*cor
 // manage creates the missing daemon pods and deletes those on nodes that are
 // no longer eligible, excess ones, and failed ones (with a per-node backoff).
 // It reports whether it created or deleted anything.
-func (c *Controller) manage(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash string) (acted bool, err error) {
+func (c *Controller) manage(ctx context.Context, ds *v1alpha1.DaemonSet, nodeToPods map[string][]*corev1.Pod, nodes []*corev1.Node, hash string) (acted bool, err error) {
 	logger := klog.FromContext(ctx)
-	nodeToPods := nodesToDaemonPods(logger, pods)
 	p := newPlacement(ds)
 	var createOn []string
 	var toDelete []*corev1.Pod
@@ -299,17 +302,22 @@ func failedPodsBackoffKey(ds *v1alpha1.DaemonSet, nodeName string) string {
 // unscheduledPodsWithoutNode returns the unscheduled pods for nodes that are
 // not in nodes.
 func unscheduledPodsWithoutNode(nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod) []*corev1.Pod {
-	exists := make(map[string]bool, len(nodes))
-	for _, n := range nodes {
-		exists[n.Name] = true
-	}
+	// Built only when there is an unscheduled pod: a settled DaemonSet has
+	// none, and this runs on every sync.
+	var exists map[string]bool
 	var out []*corev1.Pod
 	for name, pods := range nodeToPods {
-		if exists[name] {
-			continue
-		}
 		for _, pod := range pods {
-			if pod.Spec.NodeName == "" && pod.DeletionTimestamp == nil {
+			if pod.Spec.NodeName != "" || pod.DeletionTimestamp != nil {
+				continue
+			}
+			if exists == nil {
+				exists = make(map[string]bool, len(nodes))
+				for _, n := range nodes {
+					exists[n.Name] = true
+				}
+			}
+			if !exists[name] {
 				out = append(out, pod)
 			}
 		}

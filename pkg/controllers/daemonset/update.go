@@ -31,9 +31,8 @@ import (
 // rollingUpdate deletes old pods (maxSurge = 0), or creates updated pods next
 // to old ones (maxSurge > 0), within the bounds of the update strategy. manage
 // then recreates deleted pods and removes replaced ones.
-func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, hash string) error {
+func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, nodeToPods map[string][]*corev1.Pod, nodes []*corev1.Node, hash string) error {
 	logger := klog.FromContext(ctx)
-	nodeToPods := nodesToDaemonPods(logger, pods)
 	p := newPlacement(ds)
 	maxSurge, maxUnavailable, desiredNodes, err := updateBounds(logger, p, nodes, nodeToPods)
 	if err != nil {
