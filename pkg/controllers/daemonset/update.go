@@ -33,6 +33,15 @@ import (
 // then recreates deleted pods and removes replaced ones.
 func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, nodeToPods map[string][]*corev1.Pod, nodes []*corev1.Node, hash string) error {
 	logger := klog.FromContext(ctx)
+	// Both passes below only delete an old pod or create an updated one
+	// next to it: with no live pod of an old revision there is nothing to
+	// do, and a DaemonSet that is not rolling out (most syncs of a large
+	// one) skips the walk over every node. (Invalid bounds, which
+	// validation rejects, then go unreported here as there is nothing
+	// they could bound.)
+	if !hasLiveOldPods(nodeToPods, hash) {
+		return nil
+	}
 	p := newPlacement(ds)
 	maxSurge, maxUnavailable, desiredNodes, err := updateBounds(logger, p, nodes, nodeToPods)
 	if err != nil {
@@ -160,6 +169,19 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *v1alpha1.DaemonSet, 
 	logger.V(4).Info("Rolling update with surge", "maxSurge", maxSurge, "surging", surging,
 		"surgeForUnavailable", len(surgeNow), "surgeForAvailable", budget, "deleting", len(toDelete))
 	return c.syncNodes(ctx, ds, toDelete, append(surgeNow, surgeCandidates[:budget]...), hash)
+}
+
+// hasLiveOldPods reports whether a pod not being deleted runs another
+// revision than hash.
+func hasLiveOldPods(nodeToPods map[string][]*corev1.Pod, hash string) bool {
+	for _, pods := range nodeToPods {
+		for _, pod := range pods {
+			if pod.DeletionTimestamp == nil && !isPodUpdated(pod, hash) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // updatedPodsOnNode returns the updated and the old pod among the pods of a
