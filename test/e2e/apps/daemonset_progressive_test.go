@@ -96,12 +96,14 @@ func (e *env) dsPatch(t *testing.T, ns, name, patch string) {
 // the check that a stuck rollout stays stuck.
 func dsConsistently(t *testing.T, what string, d time.Duration, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, d, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), pollInterval, d, true, func(window context.Context) (bool, error) {
+		// Each check gets its own deadline, not the window's: the shared
+		// client's rate limiter refuses a request it cannot send before
+		// the window's deadline, which says nothing about the condition.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
 		ok, err := cond(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return false, nil // the window ended during the check
-			}
 			return false, err
 		}
 		return !ok, nil
