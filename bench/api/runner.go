@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/klog/v2"
+
+	"github.com/kube-experimental/workloads-apiserver/bench/internal/cpuprofile"
 )
 
 // Config sets the size of a run.
@@ -53,6 +56,11 @@ type Config struct {
 	Settle time.Duration
 	// Fanout sizes the watch fan-out measurement.
 	Fanout Fanout
+	// Profiler, when set, records a CPU profile of each of its endpoints'
+	// processes over every measured row, in files named by target and
+	// operation. Profiling costs the profiled processes some CPU, which
+	// the row's CPU readings include.
+	Profiler *cpuprofile.Profiler
 }
 
 // Validate reports a configuration that cannot run.
@@ -115,6 +123,25 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 		logger.Info("Measured", "target", t.Key, "op", op, "count", s.Count,
 			"opsPerSec", fmt.Sprintf("%.1f", s.OpsPerSec), "p50", s.P50, "p99", s.P99, "cpuPer1000", res.CPU)
 	}
+	// profile starts a CPU profile of every profiled process for one row;
+	// the returned function waits for the profiles' last chunks.
+	profile := func(t *Target, op string) func() {
+		if cfg.Profiler == nil {
+			return func() {}
+		}
+		label := t.Key + "-" + op
+		var stops []func() []string
+		for _, name := range slices.Sorted(maps.Keys(cfg.Profiler.Endpoints)) {
+			stops = append(stops, cfg.Profiler.Start(ctx, name, label))
+		}
+		return func() {
+			var files []string
+			for _, stop := range stops {
+				files = append(files, stop()...)
+			}
+			logger.V(2).Info("Recorded CPU profiles", "target", t.Key, "op", op, "files", files)
+		}
+	}
 	var memory []MemoryReading
 	readMemory := func(label string) error {
 		if len(procs) == 0 {
@@ -162,6 +189,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 		}
 		t.created = make([]runtime.Object, cfg.Ops)
 		rec := recorders[t.Key]
+		stopProfile := profile(t, OpCreate)
 		startCPU()
 		s, err := measure(ctx, cfg.Ops, cfg.Concurrency, func(ctx context.Context, i int) error {
 			out, err := t.client.create(ctx, objs[i])
@@ -177,6 +205,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 		}
 		t.present += cfg.Ops
 		add(t, OpCreate, s)
+		stopProfile()
 	}
 
 	// get
@@ -189,6 +218,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 			}
 			names[i] = m.GetName()
 		}
+		stopProfile := profile(t, OpGet)
 		startCPU()
 		s, err := measure(ctx, cfg.Ops, cfg.Concurrency, func(ctx context.Context, i int) error {
 			return t.client.get(ctx, names[i])
@@ -197,6 +227,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 			return nil, nil, fmt.Errorf("target %s: get: %w", t.Key, err)
 		}
 		add(t, OpGet, s)
+		stopProfile()
 	}
 
 	// update
@@ -215,6 +246,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 			}
 		}
 		rec := recorders[t.Key]
+		stopProfile := profile(t, OpUpdate)
 		startCPU()
 		s, err := measure(ctx, cfg.Ops, cfg.Concurrency, func(ctx context.Context, i int) error {
 			out, err := t.client.update(ctx, objs[i])
@@ -228,6 +260,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 			return nil, nil, fmt.Errorf("target %s: update: %w", t.Key, err)
 		}
 		add(t, OpUpdate, s)
+		stopProfile()
 	}
 
 	// watch latency of the creates and updates above
@@ -249,11 +282,13 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 		if !slices.Contains(cfg.Fanout.Targets, t.Key) {
 			continue
 		}
+		stopProfile := profile(t, OpFanout)
 		fr, err := runFanout(ctx, cfg.Fanout, cfg.Concurrency, t, startCPU)
 		if err != nil {
 			return nil, nil, fmt.Errorf("target %s: watch fan-out: %w", t.Key, err)
 		}
 		add(t, OpFanout, fr.Stats)
+		stopProfile()
 		results[len(results)-1].Fanout = &fr
 	}
 	if err := readMemory("after create, get, update, watch"); err != nil {
@@ -296,6 +331,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 		}
 		for _, t := range targets {
 			var bytes atomic.Int64
+			stopProfile := profile(t, ListOp(size))
 			startCPU()
 			s, err := measure(ctx, cfg.ListOps, cfg.Concurrency, func(ctx context.Context, _ int) error {
 				n, err := t.listRaw(ctx)
@@ -306,6 +342,7 @@ func Run(ctx context.Context, cfg Config, targets []*Target, procs []Process) ([
 				return nil, nil, fmt.Errorf("target %s: list: %w", t.Key, err)
 			}
 			add(t, ListOp(size), s)
+			stopProfile()
 			results[len(results)-1].ResponseBytes = bytes.Load()
 		}
 	}

@@ -35,6 +35,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/kube-experimental/workloads-apiserver/bench/internal/cpuprofile"
 	"github.com/kube-experimental/workloads-apiserver/pkg/apis/experimental/v1alpha1"
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 )
@@ -262,8 +263,9 @@ type Runner struct {
 	// whose CPU time and peak RSS every phase records.
 	PIDs map[Implementation]int
 	// Profiler, when set, records a CPU profile of the implementation's
-	// controller manager over every phase.
-	Profiler *CPUProfiler
+	// controller manager over every phase; its endpoints are named by
+	// Implementation.
+	Profiler *cpuprofile.Profiler
 	Logf     func(format string, args ...any)
 }
 
@@ -280,7 +282,7 @@ type usage struct {
 // startUsage begins the readings of a phase; label names the phase in the
 // profile files.
 func (r *Runner) startUsage(ctx context.Context, impl Implementation, label string) *usage {
-	u := &usage{r: r, impl: impl, profile: r.Profiler.Start(ctx, impl, label)}
+	u := &usage{r: r, impl: impl, profile: r.Profiler.Start(ctx, string(impl), label)}
 	pid, ok := r.PIDs[impl]
 	if !ok {
 		return u

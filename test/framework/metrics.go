@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -70,31 +71,53 @@ func hasLabels(s *dto.Metric, want map[string]string) bool {
 	return found == len(want)
 }
 
-// RawMetrics returns the Prometheus text /metrics of one of the cluster's
-// components (ComponentKubeAPIServer, ComponentWorkloadsAPIServer or
-// ComponentWorkloadsControllerManager), read with the admin certificate.
-func (c *Cluster) RawMetrics(ctx context.Context, component string) ([]byte, error) {
-	var host string
-	var tlsConfig rest.TLSClientConfig
+// ComponentConfig returns a client configuration that reaches the secure
+// port of one of the cluster's components (ComponentKubeAPIServer,
+// ComponentWorkloadsAPIServer or ComponentWorkloadsControllerManager) as the
+// cluster's admin, e.g. for /metrics or /debug/pprof. rest.HTTPClientFor
+// makes an HTTP client of it; rest.AnonymousClientConfig drops the admin
+// certificate.
+func (c *Cluster) ComponentConfig(component string) (*rest.Config, error) {
 	switch component {
 	case ComponentKubeAPIServer:
-		return c.KubeClient().CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+		return c.RestConfig(), nil
 	case ComponentWorkloadsAPIServer:
-		host = c.WorkloadsAPIServerURL
-		tlsConfig = rest.TLSClientConfig{CAFile: c.PKI.ServingCACert, CertFile: c.PKI.AdminCert, KeyFile: c.PKI.AdminKey}
+		return &rest.Config{Host: c.WorkloadsAPIServerURL, TLSClientConfig: rest.TLSClientConfig{
+			CAFile: c.PKI.ServingCACert, CertFile: c.PKI.AdminCert, KeyFile: c.PKI.AdminKey,
+		}}, nil
 	case ComponentWorkloadsControllerManager:
-		// Its serving certificate is self-signed.
-		host = fmt.Sprintf("https://127.0.0.1:%d", c.WorkloadsControllerManagerPort)
-		tlsConfig = rest.TLSClientConfig{Insecure: true, CertFile: c.PKI.AdminCert, KeyFile: c.PKI.AdminKey}
+		return c.LocalControllerManagerConfig(c.WorkloadsControllerManagerPort), nil
 	default:
-		return nil, fmt.Errorf("no /metrics is read from %q", component)
+		return nil, fmt.Errorf("no client configuration for component %q", component)
 	}
-	hc, err := rest.HTTPClientFor(&rest.Config{Host: host, TLSClientConfig: tlsConfig, Timeout: 10 * time.Second})
+}
+
+// LocalControllerManagerConfig returns a client configuration that reaches a
+// controller manager serving on port of loopback (ours, or a
+// kube-controller-manager a benchmark started) as the cluster's admin. Both
+// serve a self-signed certificate, as they do without --tls-cert-file, so
+// the serving certificate is not verified.
+func (c *Cluster) LocalControllerManagerConfig(port int) *rest.Config {
+	return &rest.Config{
+		Host:            "https://127.0.0.1:" + strconv.Itoa(port),
+		TLSClientConfig: rest.TLSClientConfig{Insecure: true, CertFile: c.PKI.AdminCert, KeyFile: c.PKI.AdminKey},
+	}
+}
+
+// RawMetrics returns the Prometheus text /metrics of one of the cluster's
+// components (see ComponentConfig), read as the admin.
+func (c *Cluster) RawMetrics(ctx context.Context, component string) ([]byte, error) {
+	cfg, err := c.ComponentConfig(component)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Timeout = 10 * time.Second
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer hc.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, host+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Host+"/metrics", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +128,10 @@ func (c *Cluster) RawMetrics(ctx context.Context, component string) ([]byte, err
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s/metrics: %w", host, err)
+		return nil, fmt.Errorf("reading %s/metrics: %w", cfg.Host, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s/metrics: HTTP %d: %s", host, resp.StatusCode, body)
+		return nil, fmt.Errorf("GET %s/metrics: HTTP %d: %s", cfg.Host, resp.StatusCode, body)
 	}
 	return body, nil
 }

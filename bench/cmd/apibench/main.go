@@ -42,6 +42,7 @@ import (
 	"k8s.io/klog/v2"
 
 	benchapi "github.com/kube-experimental/workloads-apiserver/bench/api"
+	"github.com/kube-experimental/workloads-apiserver/bench/internal/cpuprofile"
 	"github.com/kube-experimental/workloads-apiserver/test/framework"
 )
 
@@ -60,6 +61,8 @@ type options struct {
 	workloadArgs stringList
 	kubeArgs     stringList
 	fanout       string
+	profileDir   string
+	profileChunk time.Duration
 }
 
 // stringList is a repeatable flag.
@@ -108,6 +111,8 @@ func main() {
 	fs.IntVar(&o.cfg.Fanout.Writes, "fanout-writes", 1000, "creates issued during the watch fan-out")
 	fs.Float64Var(&o.cfg.Fanout.Rate, "fanout-rate", 100, "creates per second during the watch fan-out")
 	fs.DurationVar(&o.cfg.Fanout.Timeout, "fanout-timeout", time.Minute, "how long to wait for the last fan-out deliveries")
+	fs.StringVar(&o.profileDir, "cpu-profile-dir", "", "record CPU profiles of kube-apiserver and workloads-apiserver over every measured row into this directory (<target>-<operation>-<process>-<n>.pprof; `go tool pprof` merges the files given); profiling costs the servers some of the CPU the rows report")
+	fs.DurationVar(&o.profileChunk, "cpu-profile-chunk", 2*time.Second, "length of one CPU profile file with --cpu-profile-dir (whole seconds); a row's last chunk may run past the row")
 	klog.InitFlags(fs)
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -218,6 +223,9 @@ func run(ctx context.Context, o options) error {
 		Results: results,
 		Memory:  memory,
 	}
+	if o.profileDir != "" {
+		report.Notes = append(report.Notes, fmt.Sprintf("CPU profiles of kube-apiserver (run with --profiling=true) and workloads-apiserver over every row in %s; the rows' CPU includes the cost of profiling", o.profileDir))
+	}
 	fmt.Println()
 	if err := report.WriteText(os.Stdout); err != nil {
 		return err
@@ -240,6 +248,12 @@ func runRound(ctx context.Context, o options, root string, keys map[string]bool,
 	// editor targets kube-controller-manager runs its clusterrole-aggregation
 	// controller, which fills the aggregated edit ClusterRole, and the
 	// serviceaccount controller the framework waits for.
+	kubeArgs := o.kubeArgs
+	if o.profileDir != "" {
+		// The framework runs kube-apiserver without /debug/pprof;
+		// workloads-apiserver serves it by default.
+		kubeArgs = append(slices.Clone(kubeArgs), "--profiling=true")
+	}
 	c, stopCluster, err := framework.Start(ctx, framework.Options{
 		RunDir:                   o.runDir,
 		KeepRunDir:               o.keepRunDir,
@@ -250,7 +264,7 @@ func runRound(ctx context.Context, o options, root string, keys map[string]bool,
 		DisableScheduler:         true,
 		DisableKwok:              true,
 		WorkloadsAPIServerArgs:   o.workloadArgs,
-		KubeAPIServerArgs:        o.kubeArgs,
+		KubeAPIServerArgs:        kubeArgs,
 	}, framework.LoggerFunc(func(format string, args ...any) {
 		logger.Info(fmt.Sprintf(format, args...))
 	}))
@@ -277,6 +291,11 @@ func runRound(ctx context.Context, o options, root string, keys map[string]bool,
 	targets, err := buildTargets(c, editor, keys, benchapi.ClientOptions{QPS: float32(o.qps), Burst: o.burst, UserAgent: "apibench"})
 	if err != nil {
 		return nil, nil, "", err
+	}
+	if o.profileDir != "" {
+		if o.cfg.Profiler, err = newProfiler(c, o.profileDir, o.profileChunk); err != nil {
+			return nil, nil, "", err
+		}
 	}
 	var procs []benchapi.Process
 	for _, p := range []struct{ name, component string }{
@@ -394,6 +413,30 @@ func buildTargets(c *framework.Cluster, editor *rest.Config, keys map[string]boo
 		targets = append(targets, t)
 	}
 	return targets, errors.Join(errs...)
+}
+
+// newProfiler records CPU profiles of both API servers into dir, as the
+// cluster's admin (authorized for /debug/pprof on both).
+func newProfiler(c *framework.Cluster, dir string, chunk time.Duration) (*cpuprofile.Profiler, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	logger := klog.Background()
+	p := &cpuprofile.Profiler{Dir: dir, Chunk: chunk, Endpoints: map[string]cpuprofile.Endpoint{},
+		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }}
+	for _, component := range []string{framework.ComponentKubeAPIServer, framework.ComponentWorkloadsAPIServer} {
+		cfg, err := c.ComponentConfig(component)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Timeout = chunk + time.Minute
+		client, err := rest.HTTPClientFor(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("a client for %s: %w", component, err)
+		}
+		p.Endpoints[component] = cpuprofile.Endpoint{URL: cfg.Host, Client: client}
+	}
+	return p, nil
 }
 
 func parseSizes(s string) ([]int, error) {

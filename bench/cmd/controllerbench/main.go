@@ -25,12 +25,10 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"maps"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -43,9 +41,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/kube-experimental/workloads-apiserver/bench/controllers"
+	"github.com/kube-experimental/workloads-apiserver/bench/internal/cpuprofile"
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 	"github.com/kube-experimental/workloads-apiserver/test/framework"
 )
@@ -456,21 +456,19 @@ func (cc *clusterCPU) String() string {
 
 // newProfiler records CPU profiles of both controller managers into dir,
 // as the cluster's admin (authorized for /debug/pprof on both).
-func newProfiler(c *framework.Cluster, dir string, upstreamPort int, logf func(string, ...any)) (*controllers.CPUProfiler, error) {
+func newProfiler(c *framework.Cluster, dir string, upstreamPort int, logf func(string, ...any)) (*cpuprofile.Profiler, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	admin, err := tls.LoadX509KeyPair(c.PKI.AdminCert, c.PKI.AdminKey)
-	if err != nil {
-		return nil, fmt.Errorf("loading the admin client certificate: %w", err)
+	p := &cpuprofile.Profiler{Dir: dir, Logf: logf, Endpoints: map[string]cpuprofile.Endpoint{}}
+	for impl, port := range map[controllers.Implementation]int{controllers.Upstream: upstreamPort, controllers.Ours: c.WorkloadsControllerManagerPort} {
+		cfg := c.LocalControllerManagerConfig(port)
+		cfg.Timeout = 2 * time.Minute
+		client, err := rest.HTTPClientFor(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("a client for the controller manager at %s: %w", cfg.Host, err)
+		}
+		p.Endpoints[string(impl)] = cpuprofile.Endpoint{URL: cfg.Host, Client: client}
 	}
-	// Both controller managers serve self-signed certificates (no
-	// --tls-cert-file), on loopback.
-	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{admin}}, //nolint:gosec // self-signed serving certificates of local processes
-	}}
-	return &controllers.CPUProfiler{Dir: dir, Client: client, Logf: logf, URLs: map[controllers.Implementation]string{
-		controllers.Upstream: "https://127.0.0.1:" + strconv.Itoa(upstreamPort),
-		controllers.Ours:     "https://127.0.0.1:" + strconv.Itoa(c.WorkloadsControllerManagerPort),
-	}}, nil
+	return p, nil
 }

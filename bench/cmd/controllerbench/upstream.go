@@ -79,12 +79,13 @@ func startUpstream(ctx context.Context, c *framework.Cluster, profiling bool, ex
 	p := &upstreamProcess{port: port, cmd: cmd, log: log, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
 
-	rt, err := rest.TransportFor(&rest.Config{Host: "https://127.0.0.1:" + strconv.Itoa(port), TLSClientConfig: rest.TLSClientConfig{Insecure: true}})
+	cfg := rest.AnonymousClientConfig(c.LocalControllerManagerConfig(port))
+	cfg.Timeout = 5 * time.Second
+	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return p, err
 	}
-	client := &http.Client{Transport: rt, Timeout: 5 * time.Second}
-	url := "https://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+	url := cfg.Host + "/healthz"
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		select {
 		case err := <-p.done:

@@ -18,8 +18,6 @@ package apps
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -28,6 +26,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 
 	clientset "github.com/kube-experimental/workloads-apiserver/pkg/generated/clientset/versioned"
 	"github.com/kube-experimental/workloads-apiserver/test/framework"
@@ -64,19 +63,20 @@ func TestControllerManagerEndpointsAndDiscovery(t *testing.T) {
 		t.Errorf("the daemonset controller started although daemonsets are not served")
 	}
 
-	base := fmt.Sprintf("https://127.0.0.1:%d", c.WorkloadsControllerManagerPort)
-	admin, err := tls.LoadX509KeyPair(c.PKI.AdminCert, c.PKI.AdminKey)
+	admin, err := c.ComponentConfig(framework.ComponentWorkloadsControllerManager)
 	if err != nil {
 		t.Fatal(err)
 	}
-	get := func(path string, certs ...tls.Certificate) (int, string) {
+	admin.Timeout = 30 * time.Second
+	anonymous := rest.AnonymousClientConfig(admin)
+	get := func(path string, cfg *rest.Config) (int, string) {
 		t.Helper()
-		// The controller manager serves a self-signed certificate, as
-		// kube-controller-manager does without --tls-cert-file.
-		hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: certs}, //nolint:gosec // self-signed serving cert of a local test process
-		}}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		hc, err := rest.HTTPClientFor(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hc.CloseIdleConnections()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Host+path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,11 +93,11 @@ func TestControllerManagerEndpointsAndDiscovery(t *testing.T) {
 	}
 
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if code, body := get(path); code != http.StatusOK {
+		if code, body := get(path, anonymous); code != http.StatusOK {
 			t.Errorf("anonymous GET %s: HTTP %d %s", path, code, body)
 		}
 	}
-	if code, _ := get("/metrics"); code != http.StatusUnauthorized && code != http.StatusForbidden {
+	if code, _ := get("/metrics", anonymous); code != http.StatusUnauthorized && code != http.StatusForbidden {
 		t.Errorf("anonymous GET /metrics: HTTP %d, want 401 or 403", code)
 	}
 	code, metrics := get("/metrics", admin)
@@ -118,7 +118,7 @@ func TestControllerManagerEndpointsAndDiscovery(t *testing.T) {
 
 	// --profiling (on by default, as in kube-controller-manager) serves
 	// /debug/pprof behind the same authorization as /metrics.
-	if code, _ := get("/debug/pprof/"); code != http.StatusUnauthorized && code != http.StatusForbidden {
+	if code, _ := get("/debug/pprof/", anonymous); code != http.StatusUnauthorized && code != http.StatusForbidden {
 		t.Errorf("anonymous GET /debug/pprof/: HTTP %d, want 401 or 403", code)
 	}
 	if code, body := get("/debug/pprof/goroutine?debug=1", admin); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package cpuprofile
 
 import (
 	"context"
@@ -28,10 +28,10 @@ import (
 	"testing"
 )
 
-// TestCPUProfilerChunksUntilStopped checks that the profiler fetches
+// TestProfilerChunksUntilStopped checks that the profiler fetches
 // back-to-back chunks, keeps each as a file, and that stopping it waits
 // for the chunk in flight instead of dropping the end of the phase.
-func TestCPUProfilerChunksUntilStopped(t *testing.T) {
+func TestProfilerChunksUntilStopped(t *testing.T) {
 	var served atomic.Int32
 	requested := make(chan string)
 	release := make(chan struct{})
@@ -49,9 +49,9 @@ func TestCPUProfilerChunksUntilStopped(t *testing.T) {
 	defer srv.Close()
 
 	var logged []string
-	p := &CPUProfiler{Dir: t.TempDir(), Client: srv.Client(), URLs: map[Implementation]string{Ours: srv.URL},
+	p := &Profiler{Dir: t.TempDir(), Endpoints: map[string]Endpoint{"ours": {URL: srv.URL, Client: srv.Client()}},
 		Logf: func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }}
-	stop := p.Start(context.Background(), Ours, "Job create")
+	stop := p.Start(context.Background(), "ours", "Job create")
 
 	if got := <-requested; got != "/debug/pprof/profile?seconds=10" {
 		t.Errorf("first request %q, want the default 10 s chunk", got)
@@ -67,7 +67,7 @@ func TestCPUProfilerChunksUntilStopped(t *testing.T) {
 		t.Fatalf("files %v, want at least 2 (the chunk in flight at stop is kept)", files)
 	}
 	for i, f := range files {
-		if want := filepath.Join(p.Dir, fmt.Sprintf("Job_create-workloads-controller-manager-%d.pprof", i)); f != want {
+		if want := filepath.Join(p.Dir, fmt.Sprintf("Job_create-ours-%d.pprof", i)); f != want {
 			t.Errorf("file %d is %s, want %s", i, f, want)
 		}
 		data, err := os.ReadFile(f)
@@ -83,27 +83,27 @@ func TestCPUProfilerChunksUntilStopped(t *testing.T) {
 	}
 }
 
-func TestCPUProfilerReportsRefusals(t *testing.T) {
+func TestProfilerReportsRefusals(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden: User cannot get path /debug/pprof/profile", http.StatusForbidden)
 	}))
 	defer srv.Close()
 	var logged []string
-	p := &CPUProfiler{Dir: t.TempDir(), Client: srv.Client(), URLs: map[Implementation]string{Upstream: srv.URL},
+	p := &Profiler{Dir: t.TempDir(), Endpoints: map[string]Endpoint{"upstream": {URL: srv.URL, Client: srv.Client()}},
 		Logf: func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }}
-	if files := p.Start(context.Background(), Upstream, "x")(); len(files) != 0 {
+	if files := p.Start(context.Background(), "upstream", "x")(); len(files) != 0 {
 		t.Errorf("files %v after a refusal, want none", files)
 	}
 	if len(logged) != 1 || !strings.Contains(logged[0], "HTTP 403") {
 		t.Errorf("logged %v, want the refusal", logged)
 	}
-	// An implementation without a URL, or no profiler at all, records
+	// A process without an endpoint, or no profiler at all, records
 	// nothing.
-	if files := p.Start(context.Background(), Ours, "x")(); files != nil {
-		t.Errorf("files %v for an implementation without a URL", files)
+	if files := p.Start(context.Background(), "ours", "x")(); files != nil {
+		t.Errorf("files %v for a process without an endpoint", files)
 	}
-	var none *CPUProfiler
-	if files := none.Start(context.Background(), Ours, "x")(); files != nil {
+	var none *Profiler
+	if files := none.Start(context.Background(), "ours", "x")(); files != nil {
 		t.Errorf("files %v from a nil profiler", files)
 	}
 }
