@@ -49,7 +49,7 @@ import (
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	kube     *kubefake.Clientset
 	client   *fake.Clientset
@@ -70,7 +70,7 @@ type fixture struct {
 
 // newFixture builds a controller whose informers are never started: tests
 // feed the indexers directly; the objects also seed the fake clientsets.
-func newFixture(t *testing.T, jobs []*v1alpha1.Job, pods []*corev1.Pod) *fixture {
+func newFixture(t testing.TB, jobs []*v1alpha1.Job, pods []*corev1.Pod) *fixture {
 	t.Helper()
 	_, ctx := ktesting.NewTestContext(t)
 	var kubeObjs, objs []runtime.Object
