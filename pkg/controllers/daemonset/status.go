@@ -19,7 +19,6 @@ package daemonset
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -62,9 +61,7 @@ func calculateStatus(logger klog.Logger, ds *v1alpha1.DaemonSet, nodes []*corev1
 			continue
 		}
 		s.current++
-		sorted := append([]*corev1.Pod(nil), pods...)
-		sort.Sort(podsByCreation(sorted))
-		pod := sorted[0]
+		pod := firstByCreation(pods)
 		if controllerutil.IsPodReady(pod) {
 			s.ready++
 			if controllerutil.IsPodAvailable(pod, ds.Spec.MinReadySeconds, now) {

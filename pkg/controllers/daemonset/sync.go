@@ -341,6 +341,18 @@ func (o podsByCreation) Less(i, j int) bool {
 	return o[i].CreationTimestamp.Before(&o[j].CreationTimestamp)
 }
 
+// firstByCreation returns the pod podsByCreation puts first, without
+// copying or sorting pods (a node nearly always has one).
+func firstByCreation(pods []*corev1.Pod) *corev1.Pod {
+	first := 0
+	for i := 1; i < len(pods); i++ {
+		if podsByCreation(pods).Less(i, first) {
+			first = i
+		}
+	}
+	return pods[first]
+}
+
 // syncNodes deletes toDelete and creates a daemon pod on each node of
 // createOn, at most burstReplicas of each, with expectations set first so
 // late watch events never cause duplicates. Creations run in slow-start
