@@ -242,7 +242,9 @@ func (c *Controller) podsShouldBeOnNode(logger klog.Logger, p placement, node *c
 				running = append(running, pod)
 			}
 		}
-		sort.Sort(podsByCreation(running))
+		if len(running) > 1 {
+			sort.Sort(podsByCreation(running))
+		}
 		if !allowsSurge(ds) {
 			// One pod per node: keep the oldest (scheduled first).
 			if len(running) > 1 {
