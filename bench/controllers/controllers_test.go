@@ -17,12 +17,17 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 const auditLines = `{"stage":"ResponseComplete","verb":"create","userAgent":"kube-controller-manager/v1.37.2 (linux/amd64) kubernetes/abc/daemon-set-controller","objectRef":{"resource":"pods"}}
@@ -177,5 +182,49 @@ func TestLagMarkdown(t *testing.T) {
 	}
 	if md := LagMarkdown(ms, ScaleGoals); !strings.Contains(md, "CronJob lag p99: MISS (0.750×, target ≤ 0.5×)") || strings.Contains(md, "lag p50") {
 		t.Errorf("scale lag report checks the wrong targets:\n%s", md)
+	}
+}
+
+// TestWaitRetriesTransientErrors checks that a wait between phases keeps
+// polling through the errors a loaded kube-apiserver gives now and then,
+// reports its bound as a phase timeout naming the last of them, and still
+// fails at once on any other error.
+func TestWaitRetriesTransientErrors(t *testing.T) {
+	slowRead := fmt.Errorf("unexpected error when reading response body. Please retry. Original error: %w", context.DeadlineExceeded)
+	var logged []string
+	r := &Runner{Timeout: 5 * time.Second, Logf: func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }}
+
+	calls := 0
+	err := r.wait(context.Background(), "pods to be gone", func(context.Context) (bool, error) {
+		calls++
+		switch calls {
+		case 1:
+			return false, slowRead
+		case 2:
+			return false, apierrors.NewTimeoutError("list", 1)
+		}
+		return true, nil
+	})
+	if err != nil || calls != 3 {
+		t.Errorf("after two transient errors: err %v after %d calls, want success on the third", err, calls)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "retrying") {
+		t.Errorf("logged %q, want one retry line", logged)
+	}
+
+	r.Timeout = 300 * time.Millisecond
+	err = r.wait(context.Background(), "pods to be gone", func(context.Context) (bool, error) { return false, slowRead })
+	if !errors.Is(err, errPhaseTimeout) || !strings.Contains(err.Error(), "reading response body") {
+		t.Errorf("only transient errors until the bound: %v, want a phase timeout naming the last error", err)
+	}
+
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New("no"))
+	calls = 0
+	err = r.wait(context.Background(), "pods to be gone", func(context.Context) (bool, error) {
+		calls++
+		return false, forbidden
+	})
+	if !apierrors.IsForbidden(err) || calls != 1 || errors.Is(err, errPhaseTimeout) {
+		t.Errorf("a forbidden list: %v after %d calls, want it returned at once", err, calls)
 	}
 }

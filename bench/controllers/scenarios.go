@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -423,14 +424,36 @@ func (r *Runner) wait(ctx context.Context, what string, cond wait.ConditionWithC
 	// The requests run on the run's context: the bound ends the wait
 	// between polls, never a request (a client's rate limiter would
 	// otherwise fail one early that could not finish before the deadline).
+	var lastTransient error
 	err := wait.PollUntilContextCancel(phaseCtx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
-		return cond(ctx)
+		done, err := cond(ctx)
+		if err != nil && ctx.Err() == nil && transient(err) {
+			// kube-apiserver at a full core times out a large list now
+			// and then; the bound, not one slow answer, ends the wait.
+			if lastTransient == nil {
+				r.Logf("waiting for %s: %v; retrying", what, err)
+			}
+			lastTransient = err
+			return false, nil
+		}
+		return done, err
 	})
 	if err == nil {
 		return nil
 	}
 	if ctx.Err() == nil && phaseCtx.Err() != nil {
+		if lastTransient != nil {
+			return fmt.Errorf("waiting %s for %s (last error: %v): %w", r.Timeout, what, lastTransient, errPhaseTimeout)
+		}
 		return fmt.Errorf("waiting %s for %s: %w", r.Timeout, what, errPhaseTimeout)
 	}
 	return fmt.Errorf("waiting for %s: %w", what, err)
+}
+
+// transient reports an error a loaded API server or connection gives now
+// and then, which a retry may not get: timeouts (the server's, or the
+// client's while reading a response), throttling and broken connections.
+func transient(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) ||
+		apierrors.IsTooManyRequests(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
 }
