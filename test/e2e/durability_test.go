@@ -123,9 +123,10 @@ func testValidatingAdmissionPolicy(t *testing.T, c *framework.Cluster, client cl
 
 // readyz asks workloads-apiserver itself whether it is ready.
 func readyz(ctx context.Context, c *framework.Cluster) (int, string, error) {
-	cfg := &rest.Config{Host: c.WorkloadsAPIServerURL, TLSClientConfig: rest.TLSClientConfig{
-		CAFile: c.PKI.ServingCACert, CertFile: c.PKI.AdminCert, KeyFile: c.PKI.AdminKey,
-	}}
+	cfg, err := c.ComponentConfig(framework.ComponentWorkloadsAPIServer)
+	if err != nil {
+		return 0, "", err
+	}
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return 0, "", err

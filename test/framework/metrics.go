@@ -82,9 +82,7 @@ func (c *Cluster) ComponentConfig(component string) (*rest.Config, error) {
 	case ComponentKubeAPIServer:
 		return c.RestConfig(), nil
 	case ComponentWorkloadsAPIServer:
-		return &rest.Config{Host: c.WorkloadsAPIServerURL, TLSClientConfig: rest.TLSClientConfig{
-			CAFile: c.PKI.ServingCACert, CertFile: c.PKI.AdminCert, KeyFile: c.PKI.AdminKey,
-		}}, nil
+		return c.servingProbeConfig(c.WorkloadsAPIServerURL), nil
 	case ComponentWorkloadsControllerManager:
 		return c.LocalControllerManagerConfig(c.WorkloadsControllerManagerPort), nil
 	default:

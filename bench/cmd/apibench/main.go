@@ -340,13 +340,9 @@ func buildTargets(c *framework.Cluster, editor *rest.Config, keys map[string]boo
 	// Straight to workloads-apiserver: the admin client certificate (it
 	// trusts the cluster CA through kube-system/extension-apiserver-authentication)
 	// and the serving CA of the aggregated servers.
-	direct := &rest.Config{
-		Host: c.WorkloadsAPIServerURL,
-		TLSClientConfig: rest.TLSClientConfig{
-			CAFile:   c.PKI.ServingCACert,
-			CertFile: c.PKI.AdminCert,
-			KeyFile:  c.PKI.AdminKey,
-		},
+	direct, err := c.ComponentConfig(framework.ComponentWorkloadsAPIServer)
+	if err != nil {
+		return nil, err
 	}
 	// The editor's token straight to workloads-apiserver, which checks it
 	// with a TokenReview and authorizes it with SubjectAccessReviews.
